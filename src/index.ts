@@ -1,0 +1,2 @@
+// Public entry of the `conclave` package. Internals are not reachable from here.
+export * from './raft/index.js';
