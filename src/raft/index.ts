@@ -6,6 +6,7 @@ export { createSeededRng } from './rng.js';
 export { MUTANTS, RAFT_DEFAULTS, resolveRaftConfig } from './config.js';
 export { NONE } from './types.js';
 export { encodeConfChange, decodeConfChange } from './confchange.js';
+export { bootstrapEntries } from './bootstrap.js';
 export { quorumSize } from './quorum.js';
 
 export type { ProposeResult, RaftStatus, ProgressStatus } from './raft-node.js';

@@ -1,3 +1,4 @@
+import { bootstrapEntries } from './bootstrap.js';
 import type { RaftStorage } from './storage.js';
 import type { ConfState, Entry, HardState, Snapshot } from './types.js';
 import { NONE } from './types.js';
@@ -16,9 +17,19 @@ export class MemoryStorage implements RaftStorage {
   private snap: Snapshot;
   private entriesWithDummy: Entry[];
 
-  constructor(conf: ConfState = { voters: [], learners: [] }) {
-    this.snap = { meta: { index: 0, term: 0, conf }, data: EMPTY };
+  /**
+   * An empty log. With `initialConf`, the log is bootstrapped with that membership as committed
+   * conf-change entries (see bootstrapEntries), as every member of a new cluster must be; a node
+   * that joins an existing cluster starts with no conf and learns it from the leader.
+   */
+  constructor(initialConf?: ConfState) {
+    this.snap = { meta: { index: 0, term: 0, conf: { voters: [], learners: [] } }, data: EMPTY };
     this.entriesWithDummy = [{ index: 0, term: 0, type: 'normal', data: EMPTY }];
+    if (initialConf !== undefined) {
+      const bootstrap = bootstrapEntries(initialConf);
+      this.append(bootstrap.entries);
+      this.hardState = bootstrap.hardState;
+    }
   }
 
   initialState(): { hardState: HardState; confState: ConfState } {

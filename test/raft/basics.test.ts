@@ -51,6 +51,28 @@ describe('raft - basics', () => {
       c.processReadys();
       c.deliver();
     }
-    expect(states.sort()).toEqual(['n1:r1@2', 'n2:r2@2']);
+    expect(states.sort()).toEqual(['n1:r1@5', 'n2:r2@5']);
+  });
+});
+
+describe('raft - joining nodes', () => {
+  it('a node added later learns the whole membership from the log and never leads alone', () => {
+    const c = new TestCluster(['n1', 'n2', 'n3']);
+    c.elect('n1');
+    c.addNode('n4', undefined);
+    expect(c.node('n1').proposeConfChange({ type: 'addLearner', nodeId: 'n4' }).ok).toBe(true);
+    c.stabilize();
+    c.tickAll(3);
+    expect(c.node('n1').proposeConfChange({ type: 'addVoter', nodeId: 'n4' }).ok).toBe(true);
+    c.stabilize();
+    c.tickAll(3);
+    expect(c.node('n4').confState().voters).toEqual(['n1', 'n2', 'n3', 'n4']);
+    // n4 alone cannot win: isolated, it never becomes leader however long it waits.
+    c.isolate('n4');
+    for (let i = 0; i < 100; i++) {
+      c.tick('n4');
+      c.stabilize();
+    }
+    expect(c.node('n4').status().role).not.toBe('leader');
   });
 });
