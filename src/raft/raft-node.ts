@@ -139,7 +139,7 @@ export class RaftNode {
 
   /** Feeds one message from a peer. Unknown, stale or malformed-in-context messages are ignored. */
   step(m: Message): void {
-    if (m.to !== this.id) return;
+    if (m.to !== this.id || m.from === this.id) return;
     if (m.term > this.term) {
       if (m.type === 'vote' || m.type === 'preVote') {
         // Leader lease (check-quorum): while we hear from a leader, refuse to help unseat it.
@@ -540,6 +540,10 @@ export class RaftNode {
 
   private handleAppend(m: AppendMessage): void {
     const log = this.log;
+    for (let i = 0; i < m.entries.length; i++) {
+      // A well-formed append carries consecutive entries right after (index, logTerm).
+      if (m.entries[i]!.index !== m.index + 1 + i || m.entries[i]!.term > m.term) return;
+    }
     if (m.index < log.committed) {
       this.send({
         type: 'appendResponse',
