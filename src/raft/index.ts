@@ -5,7 +5,7 @@ export { RaftError } from './errors.js';
 export { createSeededRng } from './rng.js';
 export { MUTANTS, RAFT_DEFAULTS, resolveRaftConfig } from './config.js';
 export { NONE } from './types.js';
-export { encodeConfChange, decodeConfChange } from './confchange.js';
+export { applyConfChange, confChangeProblem, decodeConfChange, encodeConfChange } from './confchange.js';
 export { bootstrapEntries } from './bootstrap.js';
 export { quorumSize } from './quorum.js';
 

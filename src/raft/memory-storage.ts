@@ -32,8 +32,8 @@ export class MemoryStorage implements RaftStorage {
     }
   }
 
-  initialState(): { hardState: HardState; confState: ConfState } {
-    return { hardState: this.hardState, confState: this.snap.meta.conf };
+  initialState(): { hardState: HardState; confState: ConfState; confIndex: number } {
+    return { hardState: this.hardState, confState: this.snap.meta.conf, confIndex: this.snap.meta.index };
   }
 
   entries(lo: number, hi: number, maxBytes: number): Entry[] {

@@ -115,14 +115,14 @@ export class RaftNode {
     this.config = resolveRaftConfig(input);
     this.id = this.config.id;
     this.mutant = this.config.mutant;
-    const { hardState, confState } = storage.initialState();
+    const { hardState, confState, confIndex } = storage.initialState();
     this.log = new RaftLog(storage, this.config.applied);
     this.term = hardState.term;
     this.vote = hardState.vote;
     this.conf = confState;
     // Conf changes already in the log but not in the storage's conf state are replayed as the
     // caller re-applies committed entries; those applied before restart are re-derived here.
-    this.replayAppliedConfChanges(storage);
+    this.replayAppliedConfChanges(storage, confIndex);
     this.prevHardState = { term: this.term, vote: this.vote, commit: this.log.committed };
     this.prevSoftState = { leader: NONE, role: 'follower' };
     this.randomizedElectionTimeout = this.newElectionTimeout();
@@ -947,8 +947,8 @@ export class RaftNode {
   }
 
   /** Re-derives the membership from conf-change entries already applied before a restart. */
-  private replayAppliedConfChanges(storage: RaftStorage): void {
-    const from = storage.snapshot().meta.index + 1;
+  private replayAppliedConfChanges(storage: RaftStorage, confIndex: number): void {
+    const from = Math.max(confIndex + 1, storage.firstIndex());
     const to = Math.min(this.log.applied, storage.lastIndex());
     for (let i = from; i <= to;) {
       const batch = storage.entries(i, to + 1, 16 * 1024 * 1024);

@@ -10,8 +10,15 @@ import type { ConfState, Entry, HardState, Snapshot } from './types.js';
  * index is >= firstIndex() - 1 (trailing entries may be kept behind it for slow followers).
  */
 export interface RaftStorage {
-  /** Hard state and membership as last persisted (membership as of the latest snapshot or bootstrap). */
-  initialState(): { readonly hardState: HardState; readonly confState: ConfState };
+  /**
+   * Hard state and membership as last persisted. `confState` is the membership as of log index
+   * `confIndex`; on restart the core replays conf-change entries in (confIndex, applied].
+   */
+  initialState(): {
+    readonly hardState: HardState;
+    readonly confState: ConfState;
+    readonly confIndex: number;
+  };
   /**
    * Entries in [lo, hi), at most `maxBytes` of data but always at least one entry when lo < hi.
    * Precondition: firstIndex() <= lo <= hi <= lastIndex() + 1.
