@@ -56,7 +56,7 @@ describe('lincheck - check-history CLI', () => {
     expect(r).toMatchObject({ code: 1, stdout: 'not linearizable\n' });
     const kv = cli(join(corpus, 'kv/c10-bad.txt'));
     expect(kv).toMatchObject({ code: 1, stdout: 'not linearizable\n' });
-    expect(kv.stderr).toMatch(/^key "\d+": /);
+    expect(kv.stderr).toMatch(/^key "\d+" \(\d+ operations\) is not linearizable/);
   });
 
   it('checks JSON-lines files', () => {
