@@ -385,7 +385,7 @@ export class RaftNode {
     }
     // No conf change may be proposed until everything before our term is applied; that requires
     // our no-op to commit first, so the leader has committed an entry of its own term (§4.1 fix).
-    this.pendingConfIndex = lastIndex;
+    this.pendingConfIndex = lastIndex + 1;
     this.appendEntries([{ index: lastIndex + 1, term: this.term, type: 'normal', data: EMPTY }]);
   }
 
@@ -813,7 +813,11 @@ export class RaftNode {
       // A caught-up follower is owed an empty append to learn a new commit index; a lagging one
       // learns it from the next entries (an empty append behind in-flight ones could be rejected).
       const commitOwed = log.committed > pr.sentCommit && pr.match === lastIndex;
-      if (pr.next > lastIndex && !commitOwed) return;
+      // A probing follower behind our log gets an empty append at our last index even when no
+      // new entries exist (e.g. a member just added to an idle cluster): its rejection starts
+      // the backtracking that brings it the log.
+      const probeOwed = pr.state === 'probe' && pr.match < lastIndex;
+      if (pr.next > lastIndex && !commitOwed && !probeOwed) return;
       const prevIndex = pr.next - 1;
       const prevTerm = log.term(prevIndex);
       const entries = pr.next > lastIndex ? [] : log.slice(pr.next, lastIndex + 1, this.config.maxSizePerMsg);
