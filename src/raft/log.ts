@@ -29,9 +29,12 @@ export class RaftLog {
   ) {
     this.offset = storage.lastIndex() + 1;
     this.handedOut = storage.lastIndex();
-    const firstApplicable = storage.firstIndex() - 1;
-    this.committed = Math.max(storage.initialState().hardState.commit, firstApplicable);
-    this.applied = Math.min(Math.max(applied, firstApplicable), this.committed);
+    // The state machine holds at least what storage's snapshot/conf record reflects: entries at
+    // or below it are never handed out again (a snapshot-restored state machine would apply them twice).
+    const { hardState, confIndex } = storage.initialState();
+    const floor = Math.max(storage.firstIndex() - 1, confIndex);
+    this.committed = Math.max(hardState.commit, floor);
+    this.applied = Math.min(Math.max(applied, floor), this.committed);
     this.applying = this.applied;
   }
 

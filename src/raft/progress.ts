@@ -20,12 +20,14 @@ export class Progress {
   recentActive = false;
   /** Highest commit index told to the follower, to know when an update is owed. */
   sentCommit = 0;
-  /** Match when the previous heartbeat response arrived, to detect a stalled pipeline. */
+  /** Match and our last index when the previous heartbeat response arrived (stall detection). */
   matchAtLastHeartbeat = 0;
+  lastIndexAtHeartbeat = 0;
   /** Highest ReadIndex round the follower has acknowledged. */
   readSeqAcked = 0;
   /** In snapshot state: the snapshot being sent and how many bytes the follower holds. */
-  snapshot: { readonly snap: Snapshot; acked: number; sent: number } | undefined;
+  snapshot:
+    { readonly snap: Snapshot; acked: number; sent: number; ackedAtLastHeartbeat: number } | undefined;
   readonly inflights: Inflights;
 
   constructor(
@@ -67,7 +69,7 @@ export class Progress {
   becomeSnapshot(snap: Snapshot): void {
     this.state = 'snapshot';
     this.resetState();
-    this.snapshot = { snap, acked: 0, sent: 0 };
+    this.snapshot = { snap, acked: 0, sent: 0, ackedAtLastHeartbeat: -1 };
   }
 
   /** Applies an acknowledgement of `index`; false if it is stale. */

@@ -79,6 +79,10 @@ export class RaftNode {
   private role: RaftRole = 'follower';
   private leader: NodeId = NONE;
   private conf: ConfState;
+  /** Log index that `conf` reflects; conf entries at or below it are already in `conf`. */
+  private confIndex: number;
+  /** Leader only: this node's own removal is proposed; it takes no new proposals, then hands over. */
+  private removingSelf = false;
 
   /** Leader only: one entry per member other than learners removed; includes self. */
   private progress = new Map<NodeId, Progress>();
@@ -120,6 +124,7 @@ export class RaftNode {
     this.term = hardState.term;
     this.vote = hardState.vote;
     this.conf = confState;
+    this.confIndex = confIndex;
     // Conf changes already in the log but not in the storage's conf state are replayed as the
     // caller re-applies committed entries; those applied before restart are re-derived here.
     this.replayAppliedConfChanges(storage, confIndex);
@@ -206,6 +211,9 @@ export class RaftNode {
     }
     const result = this.appendProposal('conf', encodeConfChange(change));
     this.pendingConfIndex = result.index;
+    // Nothing may follow our own removal in the log, so every remaining voter that acknowledged
+    // it holds a log as complete as ours and can win without us.
+    if (change.type === 'removeNode' && change.nodeId === this.id) this.removingSelf = true;
     return result;
   }
 
@@ -262,6 +270,8 @@ export class RaftNode {
     if (this.role === 'leader') this.flushReplication();
     const softState = this.softStateChanged() ? this.softState() : undefined;
     if (softState !== undefined) this.prevSoftState = softState;
+    const prevTerm = this.prevHardState.term;
+    const prevVote = this.prevHardState.vote;
     let hardState: HardState | undefined;
     if (this.hardStateChanged()) {
       hardState = this.hardState();
@@ -270,14 +280,20 @@ export class RaftNode {
     const snapshot = this.log.snapshotToPersist();
     const entries = this.log.entriesToPersist();
     const committedEntries = this.log.committedToApply(this.config.maxCommittedBytesPerReady);
+    // A term or vote change in this Ready must be durable before any message carries it
+    // (e.g. a single voter becomes leader within one tick): then nothing leaves early.
+    const termOrVoteChanged =
+      hardState !== undefined && (hardState.term !== prevTerm || hardState.vote !== prevVote);
     const rd: Ready = {
       softState,
       hardState: hardState === undefined ? undefined : this.persistedView(hardState),
       entries,
       snapshot,
       committedEntries,
-      messages: this.msgs,
-      messagesAfterPersist: this.msgsAfterPersist,
+      messages: termOrVoteChanged ? [] : this.msgs,
+      messagesAfterPersist: termOrVoteChanged
+        ? [...this.msgs, ...this.msgsAfterPersist]
+        : this.msgsAfterPersist,
       readStates: this.readStates,
     };
     this.msgs = [];
@@ -401,6 +417,7 @@ export class RaftNode {
     this.votes = new Map();
     this.progress = new Map();
     this.leadTransferee = NONE;
+    this.removingSelf = false;
     this.readOnly.reset();
     this.readsBeforeFirstCommit = [];
     this.uncommittedBytes = 0;
@@ -452,6 +469,10 @@ export class RaftNode {
   private tallyVotes(): boolean {
     const result = voteResult(this.conf.voters, this.votes);
     if (result === 'won') {
+      if (!this.promotable()) {
+        this.becomeFollower(this.term, NONE);
+        return true;
+      }
       if (this.role === 'preCandidate') this.campaign('vote', false);
       else this.becomeLeader();
       return true;
@@ -589,11 +610,30 @@ export class RaftNode {
   private handleSnapshotChunk(m: SnapshotChunkMessage): void {
     const meta = m.meta;
     let incoming = this.incomingSnapshot;
-    if (m.offset === 0) {
+    if (
+      m.offset === 0 &&
+      !(incoming?.index === meta.index && incoming.term === meta.term && incoming.received > 0)
+    ) {
       incoming = { index: meta.index, term: meta.term, total: m.totalBytes, received: 0, chunks: [] };
       this.incomingSnapshot = incoming;
     }
-    if (incoming?.index !== meta.index || incoming.term !== meta.term || m.offset !== incoming.received) {
+    if (incoming?.index === meta.index && incoming.term === meta.term && m.offset < incoming.received) {
+      // A duplicate of a chunk we hold: say where we are (the leader sends nothing new for it
+      // while a later chunk is in flight, so this does not multiply traffic).
+      this.send({
+        type: 'snapshotResponse',
+        to: m.from,
+        snapshotIndex: meta.index,
+        received: incoming.received,
+      });
+      return;
+    }
+    if (
+      incoming?.index !== meta.index ||
+      incoming.term !== meta.term ||
+      m.offset !== incoming.received ||
+      incoming.received + m.data.length > incoming.total
+    ) {
       // Out of order or from an older transfer: tell the leader where we are.
       this.send({
         type: 'snapshotResponse',
@@ -639,20 +679,15 @@ export class RaftNode {
       return;
     }
     if (log.matchTerm(index, term)) {
-      // We already hold the snapshot's entries: fast-forward the commit index instead.
+      // We already hold the snapshot's entries: fast-forward the commit index instead. Our
+      // suffix beyond `index` may differ from the leader's, so acknowledge only `index`.
       log.commitTo(index);
     } else {
       log.restore(snapshot);
       this.conf = snapshot.meta.conf;
+      this.confIndex = index;
     }
-    this.send({
-      type: 'appendResponse',
-      to: from,
-      index: log.lastIndex(),
-      reject: false,
-      hint: 0,
-      hintTerm: 0,
-    });
+    this.send({ type: 'appendResponse', to: from, index, reject: false, hint: 0, hintTerm: 0 });
   }
 
   // ------------------------------------------------------------------ leader
@@ -674,6 +709,7 @@ export class RaftNode {
         }
       }
       this.leadTransferee = NONE;
+      this.maybeHandOverAfterRemoval();
     }
     if (this.heartbeatElapsed >= this.config.heartbeatTicks) {
       this.heartbeatElapsed = 0;
@@ -718,24 +754,34 @@ export class RaftNode {
     }
     if (updated) {
       this.maybeCommit();
-      if (m.from === this.leadTransferee && pr.match === this.log.lastIndex()) {
-        this.send({ type: 'timeoutNow', to: m.from });
-      }
+      if (m.from === this.leadTransferee && pr.match === this.log.lastIndex()) this.sendTimeoutNow(m.from);
     }
   }
 
   private handleHeartbeatResponse(m: HeartbeatResponseMessage, pr: Progress): void {
     pr.recentActive = true;
     pr.probeSent = false;
-    if (pr.state === 'replicate' && pr.match < this.log.lastIndex() && pr.match === pr.matchAtLastHeartbeat) {
-      // No acknowledgement since the previous heartbeat: the pipeline lost a message.
+    if (
+      pr.state === 'replicate' &&
+      pr.match < pr.lastIndexAtHeartbeat &&
+      pr.match === pr.matchAtLastHeartbeat
+    ) {
+      // Entries we had at the previous heartbeat reply are still unacknowledged and nothing was
+      // acknowledged since: the pipeline lost a message. (Entries appended since do not count:
+      // their acknowledgements may simply be on the way.)
       pr.becomeProbe();
     }
     pr.matchAtLastHeartbeat = pr.match;
-    if (pr.state === 'snapshot' && pr.snapshot !== undefined) {
-      // Resend the chunk the follower is waiting for, in case it was lost.
-      pr.snapshot.sent = pr.snapshot.acked;
-      this.sendSnapshotChunk(m.from, pr);
+    pr.lastIndexAtHeartbeat = this.log.lastIndex();
+    const sending = pr.state === 'snapshot' ? pr.snapshot : undefined;
+    if (sending !== undefined) {
+      // Resend the chunk the follower waits for, only if the transfer made no progress since
+      // the previous heartbeat reply (a chunk in flight is not resent).
+      if (sending.acked === sending.ackedAtLastHeartbeat) {
+        sending.sent = sending.acked;
+        this.sendSnapshotChunk(m.from, pr);
+      }
+      sending.ackedAtLastHeartbeat = sending.acked;
     }
     if (m.readSeq > pr.readSeqAcked && !pr.isLearner) {
       pr.readSeqAcked = m.readSeq;
@@ -743,13 +789,21 @@ export class RaftNode {
     }
   }
 
+  /**
+   * One chunk in flight: the next goes out when the follower has everything sent so far. A
+   * reply below what we sent means the follower lost its partial copy (restart): resume there.
+   * Duplicate replies while a chunk is in flight send nothing.
+   */
   private handleSnapshotResponse(m: SnapshotResponseMessage, pr: Progress): void {
     pr.recentActive = true;
     const sending = pr.snapshot;
     if (pr.state !== 'snapshot' || sending?.snap.meta.index !== m.snapshotIndex) return;
+    const wentBack = m.received < sending.acked;
     sending.acked = m.received;
-    sending.sent = m.received;
-    this.sendSnapshotChunk(m.from, pr);
+    if (m.received >= sending.sent || wentBack) {
+      sending.sent = m.received;
+      this.sendSnapshotChunk(m.from, pr);
+    }
   }
 
   private maybeCommit(): void {
@@ -775,6 +829,9 @@ export class RaftNode {
     }
     if (this.leadTransferee !== NONE) {
       return this.error('LEADER_TRANSFER_IN_PROGRESS', `leadership is moving to ${this.leadTransferee}`);
+    }
+    if (this.removingSelf || !this.promotable()) {
+      return this.error('LEADER_TRANSFER_IN_PROGRESS', 'this leader is being removed from the cluster');
     }
     if (this.uncommittedBytes > 0 && this.uncommittedBytes + bytes > this.config.maxUncommittedBytes) {
       return this.error(
@@ -913,12 +970,19 @@ export class RaftNode {
   // ------------------------------------------------------------------ membership
 
   private applyConfEntry(entry: Entry): void {
+    // An entry already reflected (e.g. covered by a snapshot restored meanwhile) is not reapplied.
+    if (entry.index <= this.confIndex) return;
+    this.confIndex = entry.index;
     const change = decodeConfChange(entry.data);
     if (change === undefined) return;
     this.conf = applyConfChange(this.conf, change);
-    if (this.role !== 'leader') return;
+    if (this.role !== 'leader') {
+      // A (pre-)candidate that was just removed must not go on to win.
+      if (this.role !== 'follower' && !this.promotable()) this.becomeFollower(this.term, NONE);
+      return;
+    }
     const members = new Set([...this.conf.voters, ...this.conf.learners]);
-    for (const id of this.progress.keys()) if (!members.has(id)) this.progress.delete(id);
+    for (const id of this.progress.keys()) if (id !== this.id && !members.has(id)) this.progress.delete(id);
     for (const id of members) {
       const existing = this.progress.get(id);
       if (existing === undefined) {
@@ -929,25 +993,39 @@ export class RaftNode {
         existing.isLearner = this.conf.learners.includes(id);
       }
     }
-    if (!this.conf.voters.includes(this.id)) {
-      // Removed leader: hand over to the most caught-up voter so the cluster need not wait for
-      // an election timeout, then step down.
-      let best: NodeId = NONE;
-      let bestMatch = -1;
-      for (const id of this.conf.voters) {
-        const match = this.progress.get(id)?.match ?? 0;
-        if (match > bestMatch) {
-          best = id;
-          bestMatch = match;
-        }
-      }
-      if (best !== NONE && bestMatch === this.log.lastIndex()) this.send({ type: 'timeoutNow', to: best });
-      this.becomeFollower(this.term, NONE);
-      return;
-    }
     // A smaller quorum may commit more; pending reads may now have their quorum.
     this.maybeCommit();
     this.releaseReads();
+    // Removed leader: it keeps leading (not counting itself) until it has handed leadership to
+    // an up-to-date voter, so the rest never wait for entries only it holds.
+    this.maybeHandOverAfterRemoval();
+  }
+
+  /** A leader no longer in the membership transfers leadership to its most caught-up voter. */
+  private maybeHandOverAfterRemoval(): void {
+    if (this.role !== 'leader' || this.promotable() || this.leadTransferee !== NONE) return;
+    let best: NodeId = NONE;
+    let bestMatch = -1;
+    for (const id of this.conf.voters) {
+      const match = this.progress.get(id)?.match ?? 0;
+      if (match > bestMatch) {
+        best = id;
+        bestMatch = match;
+      }
+    }
+    if (best === NONE) return;
+    this.leadTransferee = best;
+    this.electionElapsed = 0;
+    if (bestMatch === this.log.lastIndex()) this.sendTimeoutNow(best);
+  }
+
+  /**
+   * Tells an up-to-date transferee to campaign. A leader that is no longer a member then steps
+   * down at once: the transferee holds every entry, so nobody needs this node's log any more.
+   */
+  private sendTimeoutNow(to: NodeId): void {
+    this.send({ type: 'timeoutNow', to });
+    if (!this.promotable()) this.becomeFollower(this.term, NONE);
   }
 
   /** Re-derives the membership from conf-change entries already applied before a restart. */
@@ -961,6 +1039,7 @@ export class RaftNode {
           const change = decodeConfChange(entry.data);
           if (change !== undefined) this.conf = applyConfChange(this.conf, change);
         }
+        this.confIndex = entry.index;
       }
       i += batch.length;
       if (batch.length === 0) break;

@@ -187,8 +187,11 @@ export type MessageType = Message['type'];
  * RaftNode.advance(ready):
  *
  * 1. `messages` may be sent at once, before anything is persisted. They are the leader's
- *    replication traffic (thesis §10.2.1: the leader writes its log in parallel with sending).
- * 2. Persist atomically and durably: `snapshot` (if any; it replaces the log up to its index),
+ *    replication traffic (thesis §10.2.1: the leader writes its log in parallel with sending),
+ *    and only ever when `hardState` does not change the term or vote: a message never carries
+ *    a term that is not durable yet.
+ * 2. Persist atomically and durably: `snapshot` (if any; it replaces the WHOLE log: afterwards
+ *    the log holds no entry, its compaction point is the snapshot's index),
  *    then `entries` (first truncating any stored entry at index >= entries[0].index), then
  *    `hardState` (if any).
  * 3. Only then send `messagesAfterPersist`: votes and acknowledgements that promise durability.
