@@ -1,0 +1,3 @@
+import { seedRangeSuite } from './seed-range.js';
+
+seedRangeSuite(0, 2);
