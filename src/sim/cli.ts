@@ -111,7 +111,8 @@ function statsLine(r: SimResult): string {
   const s = r.stats;
   return (
     `${s.simTimeMs.toFixed(0)}ms simulated, ${s.events} events, ${s.messagesSent} messages (${s.messagesDropped} dropped), ` +
-    `${s.leaders} leaders (max term ${s.maxTerm}), ${s.faults} faults, ${s.membershipChanges} membership changes, ` +
+    `${s.leaders} leaders (max term ${s.maxTerm}), ${s.faults} faults, ${s.crashes} crashes, ` +
+    `${s.membershipChanges} membership changes, ${s.snapshotsTaken} snapshots taken / ${s.snapshotsRestored} installed from the leader, ` +
     `ops ${s.opsOk} ok / ${s.opsUnknown} unknown / ${s.opsFailed} failed, lincheck ${s.lincheck} (${s.lincheckSteps} steps)`
   );
 }

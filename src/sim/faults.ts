@@ -66,7 +66,7 @@ export interface FaultProfile {
  * - churn: membership changes and leadership transfers under crashes.
  */
 export function randomProfile(rand: SimRandom, membership: boolean): FaultProfile {
-  const style = rand.weighted({ mixed: 3, leaders: 3, partitions: 2, churn: membership ? 2 : 0 });
+  const style = rand.weighted({ mixed: 3, leaders: 4, partitions: 2, churn: membership ? 2 : 0 });
   const w = (base: number): number => base * rand.range(0.2, 1.8);
   const weights: Record<FaultKind, number> = {
     crash: w(2),
@@ -81,9 +81,9 @@ export function randomProfile(rand: SimRandom, membership: boolean): FaultProfil
     slowNet: w(0.5),
     clockSkew: w(1),
     transfer: w(1),
-    addNode: membership ? w(1.5) : 0,
-    removeNode: membership ? w(1) : 0,
-    removeLeader: membership ? w(0.3) : 0,
+    addNode: membership ? w(3) : 0,
+    removeNode: membership ? w(2) : 0,
+    removeLeader: membership ? w(0.5) : 0,
   };
   let onElection: Record<ElectionStrike, number> = {
     none: 1,
@@ -101,7 +101,7 @@ export function randomProfile(rand: SimRandom, membership: boolean): FaultProfil
       weights.isolateLeader *= 3;
       weights.bounce *= 3;
       onElection = {
-        none: rand.range(0.2, 1),
+        none: rand.range(0.2, 0.6),
         crash: rand.range(0.1, 0.4),
         isolate: rand.range(0.1, 0.3),
         isolateAtOnce: rand.range(0.2, 0.6),

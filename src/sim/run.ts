@@ -19,7 +19,7 @@ import { MembershipOperator } from './membership.js';
 import { Network } from './network.js';
 import { SimRandom } from './random.js';
 import { Scheduler } from './scheduler.js';
-import type { DiskParams, NodeEnv, SnapshotParams } from './sim-node.js';
+import type { DiskParams, NodeCounters, NodeEnv, SnapshotParams } from './sim-node.js';
 import { Trace } from './trace.js';
 import { SimViolation, violation } from './violation.js';
 import type { ViolationKind } from './violation.js';
@@ -60,6 +60,11 @@ export interface SimStats {
   readonly leaders: number;
   readonly maxTerm: number;
   readonly faults: number;
+  readonly crashes: number;
+  readonly restarts: number;
+  /** Snapshots taken by state machines, and restored from the leader's (chunked transfer). */
+  readonly snapshotsTaken: number;
+  readonly snapshotsRestored: number;
   readonly membershipChanges: number;
   readonly opsOk: number;
   readonly opsUnknown: number;
@@ -147,8 +152,8 @@ function simulate(seed: number, options: SimOptions, traceUntil: number | undefi
     heartbeatTicks: rand.intIn(1, 3),
     preVote: rand.chance(0.85),
     checkQuorum: rand.chance(0.85),
-    maxSizePerMsg: hunting && rand.chance(0.6) ? 1 : rand.pick([1, 64, 200, 1 << 20]),
-    maxInflightMsgs: hunting && rand.chance(0.6) ? 1 : rand.pick([1, 2, 4, 64]),
+    maxSizePerMsg: hunting && rand.chance(0.85) ? 1 : rand.pick([1, 64, 200, 1 << 20]),
+    maxInflightMsgs: hunting && rand.chance(0.85) ? 1 : rand.pick([1, 2, 4, 64]),
     maxInflightBytes: rand.pick([256, 1 << 20]),
     maxUncommittedBytes: rand.pick([300, 1 << 20]),
     maxCommittedBytesPerReady: rand.pick([1, 128, 1 << 20]),
@@ -183,7 +188,9 @@ function simulate(seed: number, options: SimOptions, traceUntil: number | undefi
   const net = new Network(sched, rand, trace, (m) => {
     cluster.deliver(m);
   });
+  const counters: NodeCounters = { crashes: 0, restarts: 0, snapshotsTaken: 0, snapshotsRestored: 0 };
   const env: NodeEnv = {
+    counters,
     sched,
     rand,
     net,
@@ -315,6 +322,7 @@ function simulate(seed: number, options: SimOptions, traceUntil: number | undefi
     leaders: inv.leaders.size,
     maxTerm,
     faults: nemesis?.faults ?? 0,
+    ...counters,
     membershipChanges: membership?.changes ?? 0,
     opsOk: workload.stats.ok,
     opsUnknown: workload.stats.info,

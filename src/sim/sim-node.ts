@@ -56,8 +56,17 @@ export interface SnapshotParams {
   readonly maxTrailing: number;
 }
 
+/** Tallies for the run's statistics. */
+export interface NodeCounters {
+  crashes: number;
+  restarts: number;
+  snapshotsTaken: number;
+  snapshotsRestored: number;
+}
+
 /** What a node needs from the rest of the simulation. */
 export interface NodeEnv {
+  readonly counters: NodeCounters;
   readonly sched: Scheduler;
   readonly rand: SimRandom;
   readonly net: Network;
@@ -136,6 +145,7 @@ export class SimNode {
   /** Boots (or reboots) from the storage alone. */
   start(): void {
     const env = this.env;
+    if (this.state === 'down' && this.incarnation > 0) env.counters.restarts++;
     this.state = 'up';
     this.incarnation++;
     this.diskBusy = false;
@@ -178,6 +188,7 @@ export class SimNode {
     if (this.state !== 'up') return;
     this.state = 'down';
     this.crashes++;
+    this.env.counters.crashes++;
     this.goDown();
     this.env.trace.add(this.id, 'crash', 'lost: volatile state and any unfinished disk write');
   }
@@ -456,6 +467,7 @@ export class SimNode {
       }
       this.appliedConf = meta.conf;
       env.inv.onSnapshotRestored(this.id, meta.index, meta.term, this.sm.chain);
+      env.counters.snapshotsRestored++;
       env.trace.add(this.id, 'snapshot', `restored state from snapshot ${meta.index}/t${meta.term}`);
       // Proposals inside the snapshot can no longer be observed here: their outcome stays unknown.
       for (const index of this.proposals.keys()) if (index <= meta.index) this.proposals.delete(index);
@@ -528,6 +540,7 @@ export class SimNode {
     if (index > storage.lastIndex() || storage.term(index) === undefined) return;
     const trailing = env.rand.intIn(0, maxTrailing);
     storage.createSnapshot(index, this.appliedConf, this.sm.serialize(), trailing);
+    env.counters.snapshotsTaken++;
     env.trace.add(
       this.id,
       'snapshot',
