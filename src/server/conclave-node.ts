@@ -1,0 +1,306 @@
+import { readFileSync } from 'node:fs';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { NodeConfig } from '../config/index.js';
+import { encodeCommand, KvStore } from '../kv/index.js';
+import type { ApplyResult, Command } from '../kv/index.js';
+import type { NodeId } from '../raft/index.js';
+import { SqliteRaftStorage } from '../storage/index.js';
+import { PeerTransport } from '../transport/peer-transport.js';
+import { ServerError } from './errors.js';
+import { createApp } from './http/app.js';
+import { forwardToLeader } from './http/forward.js';
+import { registerHealthRoutes } from './http/health-routes.js';
+import { registerKvRoutes } from './http/kv-routes.js';
+import { registerPeerRoutes } from './http/peer-routes.js';
+import { MemberProber } from './member-prober.js';
+import { NodeMetrics } from './metrics.js';
+import type { HealthReport, NodeStatus, NodeView } from './node-view.js';
+import { RaftDriver } from './raft-driver.js';
+
+/** A node's configuration once its name and data dir are settled. */
+export type ResolvedNodeConfig = NodeConfig & { readonly name: string; readonly dataDir: string };
+
+const VERSION = readVersion();
+/** How long a client write or linearizable read may wait for consensus before TIMEOUT. */
+const REQUEST_TIMEOUT_MS = 10_000;
+/** Bytes a peer request may carry: append batches and snapshot chunks. */
+const MAX_PEER_BYTES = 64 * 1024 * 1024;
+
+/**
+ * One primary: SQLite storage, the Raft driver, peer transport and the HTTP API on one port.
+ * start() returns once the port listens; stop() hands leadership over (if leading), then
+ * closes the port, the driver, the transport and the database, in that order.
+ */
+export class ConclaveNode implements NodeView {
+  readonly name: string;
+  private readonly config: ResolvedNodeConfig;
+  private readonly logger: Logger;
+  private readonly storage: SqliteRaftStorage;
+  private readonly kv: KvStore;
+  private readonly driver: RaftDriver;
+  private readonly transport: PeerTransport;
+  private readonly prober: MemberProber;
+  private readonly metrics: NodeMetrics;
+  private readonly app: FastifyInstance;
+  private readonly urls = new Map<NodeId, string>();
+  private lastLeader: NodeId = '';
+  private stopping: Promise<void> | undefined;
+
+  private constructor(config: ResolvedNodeConfig, logger: Logger) {
+    this.config = config;
+    this.name = config.name;
+    this.logger = logger;
+    const members =
+      config.initialCluster.length > 0
+        ? config.initialCluster
+        : [{ name: config.name, url: config.advertiseUrl }];
+    for (const m of members) this.urls.set(m.name, m.url);
+    this.urls.set(config.name, config.advertiseUrl);
+
+    this.storage = SqliteRaftStorage.open({
+      dataDir: config.dataDir,
+      clusterName: config.clusterName,
+      nodeName: config.name,
+      bootstrap:
+        config.initialClusterState === 'new'
+          ? { voters: members.map((m) => m.name), learners: [] }
+          : undefined,
+    });
+    this.kv = new KvStore(this.storage.db);
+    const kv = this.kv;
+    this.storage.attachStateMachine({
+      apply: (index, data) => kv.apply(index, data),
+      serialize: () => kv.serialize(),
+      restore: (data) => {
+        kv.restore(data);
+      },
+    });
+
+    this.transport = new PeerTransport({
+      self: config.name,
+      clusterName: config.clusterName,
+      secret: config.secret,
+      logger: logger.child({ component: 'transport' }),
+    });
+    for (const [name, url] of this.urls) this.transport.setPeer(name, url);
+
+    this.driver = new RaftDriver({
+      id: config.name,
+      storage: this.storage,
+      sender: this.transport,
+      logger: logger.child({ component: 'raft' }),
+      tickMs: config.heartbeatIntervalMs,
+      electionTicks: Math.max(2, Math.round(config.electionTimeoutMs / config.heartbeatIntervalMs)),
+    });
+
+    this.prober = new MemberProber(Math.max(250, config.heartbeatIntervalMs * 5), 1_000);
+    for (const [name, url] of this.urls) if (name !== config.name) this.prober.setMember(name, url);
+
+    this.metrics = new NodeMetrics(() => this.driver.status());
+    this.driver.on('softState', (soft) => {
+      if (soft.leader !== this.lastLeader) {
+        this.metrics.leaderChanges.inc();
+        this.logger.info(
+          { leader: soft.leader || null, role: soft.role, term: this.driver.status().term },
+          'leader changed',
+        );
+        this.lastLeader = soft.leader;
+      }
+    });
+    this.driver.on('persisted', ({ seconds }) => {
+      this.metrics.fsyncSeconds.observe(seconds);
+    });
+    this.driver.on('applied', ({ index }) => {
+      this.maybeCompact(index);
+    });
+
+    this.app = createApp({ logger, maxRequestBytes: config.maxRequestBytes });
+    this.metrics.register(this.app);
+    registerPeerRoutes(this.app, {
+      self: config.name,
+      clusterName: config.clusterName,
+      secret: config.secret,
+      maxPeerBytes: MAX_PEER_BYTES,
+      logger,
+      deliver: (messages) => {
+        this.driver.receive(messages);
+      },
+    });
+    registerHealthRoutes(this.app, this);
+    registerKvRoutes(this.app, {
+      kv: this.kv,
+      propose: (command) => this.propose(command),
+      readBarrier: async () => {
+        await this.driver.readIndex(REQUEST_TIMEOUT_MS);
+      },
+      // The leader answers within REQUEST_TIMEOUT_MS; the margin keeps its TIMEOUT from
+      // turning into our FORWARD_FAILED.
+      forward: (request, reply) =>
+        forwardToLeader(request, reply, this.leaderUrl(), config.name, REQUEST_TIMEOUT_MS + 2_000),
+      maxKeyBytes: config.maxKeyBytes,
+      maxValueBytes: config.maxValueBytes,
+    });
+  }
+
+  static async start(config: ResolvedNodeConfig, logger: Logger): Promise<ConclaveNode> {
+    const node = new ConclaveNode(config, logger);
+    try {
+      await node.app.listen({ host: config.listen.host, port: config.listen.port });
+    } catch (error) {
+      node.storage.close();
+      throw error;
+    }
+    node.driver.start();
+    node.prober.start();
+    logger.info(
+      { name: config.name, cluster: config.clusterName, url: config.advertiseUrl, dataDir: config.dataDir },
+      'node started',
+    );
+    return node;
+  }
+
+  /** Graceful stop: a leader first hands leadership to an up-to-date voter. Idempotent. */
+  stop(options: { transferLeadership?: boolean } = {}): Promise<void> {
+    this.stopping ??= this.doStop(options.transferLeadership ?? true);
+    return this.stopping;
+  }
+
+  private async doStop(transfer: boolean): Promise<void> {
+    if (transfer) await this.handOverLeadership();
+    this.prober.stop();
+    await this.app.close();
+    this.driver.stop();
+    await this.transport.close();
+    this.storage.close();
+    this.logger.info({ name: this.name }, 'node stopped');
+  }
+
+  private async handOverLeadership(): Promise<void> {
+    const status = this.driver.status();
+    if (status.role !== 'leader') return;
+    let best: NodeId | undefined;
+    let bestMatch = -1;
+    for (const [id, pr] of status.progress) {
+      if (id === this.name || pr.isLearner || !status.conf.voters.includes(id)) continue;
+      if (pr.match > bestMatch) {
+        best = id;
+        bestMatch = pr.match;
+      }
+    }
+    if (best === undefined) return;
+    this.logger.info({ to: best }, 'transferring leadership before stopping');
+    try {
+      this.driver.transferLeadership(best);
+    } catch {
+      return;
+    }
+    const deadline = Date.now() + this.config.electionTimeoutMs * 2;
+    while (Date.now() < deadline && this.driver.status().role === 'leader') {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  // ------------------------------------------------------------------ NodeView
+
+  isLeader(): boolean {
+    return this.driver.status().role === 'leader';
+  }
+
+  isRaftHealthy(): boolean {
+    const s = this.driver.status();
+    if (s.role === 'leader') return true;
+    return s.leader !== '' && s.ticksSinceLeaderContact < s.electionTicks;
+  }
+
+  health(): HealthReport {
+    const liveWithin = Math.max(3_000, this.config.heartbeatIntervalMs * 15);
+    const voters = this.driver.status().conf.voters;
+    let live = 1;
+    for (const id of voters) if (id !== this.name && this.prober.isLive(id, liveWithin)) live++;
+    const raftHealthy = this.isRaftHealthy();
+    const reasons: string[] = [];
+    if (live < this.config.minimumNodes) {
+      reasons.push(`${live} live member(s), minimum-nodes is ${this.config.minimumNodes}`);
+    }
+    if (!raftHealthy) reasons.push('not in contact with a leader that has quorum');
+    const ok = reasons.length === 0;
+    return {
+      ok,
+      status: ok ? 'ready' : 'not-ready',
+      liveMembers: live,
+      minimumNodes: this.config.minimumNodes,
+      raftHealthy,
+      reasons,
+    };
+  }
+
+  status(): NodeStatus {
+    const s = this.driver.status();
+    const now = Date.now();
+    const members = [...new Set([...s.conf.voters, ...s.conf.learners])].map((id) => {
+      const contact = id === this.name ? now : this.prober.members.get(id)?.lastContact;
+      return {
+        name: id,
+        url: this.urls.get(id) ?? '',
+        voter: s.conf.voters.includes(id),
+        lastContactMs: contact === undefined ? null : now - contact,
+        live:
+          id === this.name ||
+          this.prober.isLive(id, Math.max(3_000, this.config.heartbeatIntervalMs * 15), now),
+      };
+    });
+    return {
+      name: this.name,
+      cluster: this.config.clusterName,
+      role: 'primary',
+      version: VERSION,
+      raft: {
+        state: s.role,
+        term: s.term,
+        leader: s.leader === '' ? null : s.leader,
+        leaderUrl: this.leaderUrl() ?? null,
+        commitIndex: s.commit,
+        appliedIndex: s.applied,
+        lastIndex: s.lastIndex,
+      },
+      members,
+    };
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  private async propose(command: Command): Promise<ApplyResult> {
+    try {
+      const result = (await this.driver.propose(encodeCommand(command), REQUEST_TIMEOUT_MS)) as ApplyResult;
+      this.metrics.proposals.inc({ result: 'ok' });
+      return result;
+    } catch (error) {
+      this.metrics.proposals.inc({ result: error instanceof ServerError ? error.code : 'error' });
+      throw error;
+    }
+  }
+
+  private leaderUrl(): string | undefined {
+    const leader = this.driver.status().leader;
+    return leader === '' ? undefined : this.urls.get(leader);
+  }
+
+  /** Compacts the log once snapshot-threshold entries were applied since the last compaction. */
+  private maybeCompact(applied: number): void {
+    const keep = this.config.snapshotTrailingEntries;
+    if (applied - this.storage.firstIndex() < this.config.snapshotThreshold + keep) return;
+    this.storage.compact(applied - keep);
+  }
+}
+
+function readVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      version?: string;
+    };
+    return pkg.version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}

@@ -1,0 +1,59 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { request as httpRequest } from 'undici';
+import { ServerError } from '../errors.js';
+
+export const FORWARDED_HEADER = 'x-conclave-forwarded-by';
+/** Present when the client itself chose the x-request-id, so it is the write's exactly-once key. */
+export const CLIENT_ID_HEADER = 'x-conclave-client-request-id';
+const RELAYED_HEADERS = ['content-type', 'retry-after', 'x-conclave-revision'] as const;
+
+/**
+ * Relays a client request to the leader (orchestrator's "followers reverse-proxy to the
+ * leader") and its answer back, keeping the x-request-id so logs on both nodes line up and a
+ * retried write stays exactly-once. A request already forwarded once is not forwarded again:
+ * leadership is moving, and the client should retry.
+ */
+export async function forwardToLeader(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  leaderUrl: string | undefined,
+  self: string,
+  timeoutMs: number,
+): Promise<FastifyReply> {
+  if (leaderUrl === undefined) {
+    throw new ServerError('NO_LEADER', 'no leader is known; retry shortly');
+  }
+  if (request.headers[FORWARDED_HEADER] !== undefined) {
+    throw new ServerError('NOT_LEADER', 'the node this request was forwarded to is no longer the leader', {
+      leaderUrl,
+    });
+  }
+  const headers: Record<string, string> = { 'x-request-id': request.id, [FORWARDED_HEADER]: self };
+  if (request.headers['x-request-id'] === request.id) headers[CLIENT_ID_HEADER] = '1';
+  const contentType = request.headers['content-type'];
+  if (typeof contentType === 'string') headers['content-type'] = contentType;
+  let res;
+  try {
+    res = await httpRequest(new URL(request.url, leaderUrl), {
+      method: request.method as 'GET' | 'PUT' | 'POST' | 'DELETE',
+      headers,
+      body: request.body === undefined ? null : JSON.stringify(request.body),
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+    });
+  } catch (cause) {
+    request.log.warn({ leaderUrl, err: (cause as Error).message }, 'forwarding to the leader failed');
+    throw new ServerError(
+      'FORWARD_FAILED',
+      `could not reach the leader at ${leaderUrl}; retry`,
+      { leaderUrl },
+      { cause },
+    );
+  }
+  const body = Buffer.from(await res.body.arrayBuffer());
+  for (const name of RELAYED_HEADERS) {
+    const value = res.headers[name];
+    if (typeof value === 'string') void reply.header(name, value);
+  }
+  return reply.status(res.statusCode).send(body);
+}
