@@ -309,6 +309,7 @@ export class RaftNode {
     if (rd.snapshot !== undefined) {
       this.log.stableSnapshotTo(rd.snapshot.meta.index);
       this.log.appliedTo(rd.snapshot.meta.index);
+      this.conf = rd.snapshot.meta.conf;
     }
     const lastPersisted = rd.entries[rd.entries.length - 1];
     if (lastPersisted !== undefined) {
@@ -358,6 +359,7 @@ export class RaftNode {
     };
   }
 
+  /** The membership as of the applied index (what a snapshot taken at applied must record). */
   confState(): ConfState {
     return this.conf;
   }
@@ -684,7 +686,8 @@ export class RaftNode {
       log.commitTo(index);
     } else {
       log.restore(snapshot);
-      this.conf = snapshot.meta.conf;
+      // The snapshot's membership takes effect when the caller has installed it (advance), so
+      // confState() always describes the applied state; conf entries below it are skipped now.
       this.confIndex = index;
     }
     this.send({ type: 'appendResponse', to: from, index, reject: false, hint: 0, hintTerm: 0 });
