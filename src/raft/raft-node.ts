@@ -405,6 +405,8 @@ export class RaftNode {
     // our no-op to commit first, so the leader has committed an entry of its own term (§4.1 fix).
     this.pendingConfIndex = lastIndex + 1;
     this.appendEntries([{ index: lastIndex + 1, term: this.term, type: 'normal', data: EMPTY }]);
+    // A removed node leads only to pass its log on to a remaining voter.
+    this.maybeHandOverAfterRemoval();
   }
 
   private reset(term: number): void {
@@ -429,19 +431,36 @@ export class RaftNode {
     return this.conf.voters.includes(this.id);
   }
 
+  /**
+   * Whether this node may start an election: a voter, or a node that applied its own removal
+   * while its log may hold entries the remaining voters lack (e.g. the no-op of a term it led
+   * after proposing its removal). Such a node would otherwise refuse every remaining voter its
+   * vote (their logs are shorter) and never lead, wedging the cluster. It campaigns in the new
+   * membership without counting itself, which keeps the single-server-change overlap argument,
+   * and as leader only passes its log on and hands over (maybeHandOverAfterRemoval).
+   */
+  private canCampaign(): boolean {
+    if (this.promotable()) return true;
+    return (
+      !this.conf.learners.includes(this.id) &&
+      this.conf.voters.length > 0 &&
+      this.log.lastIndex() > this.log.committed
+    );
+  }
+
   // ------------------------------------------------------------------ elections
 
   private tickElection(): void {
     this.electionElapsed++;
     this.ticksSinceLeaderContact++;
-    if (this.promotable() && this.electionElapsed >= this.randomizedElectionTimeout) {
+    if (this.canCampaign() && this.electionElapsed >= this.randomizedElectionTimeout) {
       this.electionElapsed = 0;
       this.campaign(this.config.preVote ? 'preVote' : 'vote', false);
     }
   }
 
   private campaign(kind: 'preVote' | 'vote', transfer: boolean): void {
-    if (!this.promotable()) return;
+    if (!this.canCampaign()) return;
     let term: number;
     if (kind === 'preVote') {
       this.becomePreCandidate();
@@ -471,7 +490,7 @@ export class RaftNode {
   private tallyVotes(): boolean {
     const result = voteResult(this.conf.voters, this.votes);
     if (result === 'won') {
-      if (!this.promotable()) {
+      if (!this.canCampaign()) {
         this.becomeFollower(this.term, NONE);
         return true;
       }
@@ -981,7 +1000,7 @@ export class RaftNode {
     this.conf = applyConfChange(this.conf, change);
     if (this.role !== 'leader') {
       // A (pre-)candidate that was just removed must not go on to win.
-      if (this.role !== 'follower' && !this.promotable()) this.becomeFollower(this.term, NONE);
+      if (this.role !== 'follower' && !this.canCampaign()) this.becomeFollower(this.term, NONE);
       return;
     }
     const members = new Set([...this.conf.voters, ...this.conf.learners]);
