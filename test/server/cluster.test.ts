@@ -175,6 +175,17 @@ describe('server - three primaries (real processes, SQLite)', () => {
     expect(after.kvs).toEqual(before.kvs);
   });
 
+  it('hands leadership over on SIGTERM before exiting cleanly', async () => {
+    const leader = await cluster.leader();
+    await cluster.kill(leader, 'SIGTERM');
+    expect(await cluster.exitCode(leader)).toBe(0);
+    expect(cluster.logs.get(leader)).toContain('transferring leadership before stopping');
+    const next = await cluster.leader(3_000);
+    expect(next).not.toBe(leader);
+    cluster.start(leader);
+    await cluster.waitReady([leader]);
+  });
+
   it('answers each bad input with its documented error and changes nothing', async () => {
     const leader = await cluster.leader();
     const url = cluster.node(leader).url;
