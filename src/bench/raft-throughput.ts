@@ -25,7 +25,11 @@ function parseOptions(): Options {
     if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number, got ${v}`);
     return n;
   };
-  return { seconds: num('seconds', values.seconds), batch: num('batch', values.batch), size: num('size', values.size) };
+  return {
+    seconds: num('seconds', values.seconds),
+    batch: num('batch', values.batch),
+    size: num('size', values.size),
+  };
 }
 
 function run(options: Options): { committed: number; seconds: number } {
@@ -92,6 +96,12 @@ function run(options: Options): { committed: number; seconds: number } {
 const options = parseOptions();
 const { committed, seconds } = run(options);
 const perSecond = Math.round(committed / seconds);
-console.log(`bench:raft — 3 in-memory nodes, one process, ${options.size}-byte proposals, batches of ${options.batch}`);
-console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${platform()} ${arch()}, node ${process.version}`);
-console.log(`committed ${committed} proposals in ${seconds.toFixed(2)} s: ${perSecond} proposals/s (target ≥ 200000)`);
+console.log(
+  `bench:raft — 3 in-memory nodes, one process, ${options.size}-byte proposals, batches of ${options.batch}`,
+);
+console.log(
+  `machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${platform()} ${arch()}, node ${process.version}`,
+);
+console.log(
+  `committed ${committed} proposals in ${seconds.toFixed(2)} s: ${perSecond} proposals/s (target ≥ 200000)`,
+);
