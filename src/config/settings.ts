@@ -127,9 +127,9 @@ const ROWS: Readonly<Record<SettingKey, Row>> = {
   'election-timeout': {
     placeholder: 'duration',
     type: 'duration',
-    default: '1000ms',
+    default: '500ms',
     description:
-      'How long a follower waits without hearing from a leader before it starts an election. At least 5 × heartbeat-interval.',
+      'How long a follower waits without hearing from a leader before it starts an election (randomized up to twice this). At least 5 × heartbeat-interval.',
   },
   'snapshot-threshold': {
     placeholder: 'n',

@@ -48,9 +48,11 @@ const EMPTY = new Uint8Array(0);
 export const DATABASE_FILE = 'conclave.db';
 
 /**
- * RaftStorage on SQLite (WAL, synchronous=FULL: a committed transaction is on disk). One
- * transaction per Ready persists the log, the hard state, and the state machine with its applied
- * index, so one fsync covers a whole batch (group commit).
+ * RaftStorage on SQLite (WAL). One transaction per Ready persists the log, the hard state, and
+ * the state machine with its applied index, so one fsync covers a whole batch (group commit).
+ * A transaction is fsynced (synchronous=FULL) when the Ready carries entries, a snapshot or a
+ * new term/vote; one that only applies committed entries is not (NORMAL), so a write costs one
+ * fsync per node, not two.
  *
  * Invariants: log rows are exactly the indices (compactIndex, lastIndex]; `tail` holds a suffix
  * of them; appliedIndex <= commit index <= lastIndex.
@@ -60,6 +62,8 @@ export class SqliteRaftStorage implements RaftStorage {
   readonly file: string;
   private stateMachine: StateMachinePort | undefined;
   private state: StateRow;
+  /** The connection's current `PRAGMA synchronous` mode (changed only when needed). */
+  private syncMode: 'FULL' | 'NORMAL' = 'FULL';
   private last: number;
   private tail: Entry[] = [];
   private cachedSnapshot: Snapshot | undefined;
@@ -241,6 +245,7 @@ export class SqliteRaftStorage implements RaftStorage {
     const sm = this.requireStateMachine();
     const before = { last: this.last, tail: this.tail, snapshot: this.cachedSnapshot };
     const next: StateRow = { ...this.state };
+    this.setSyncMode(needsFsync(rd, this.state) ? 'FULL' : 'NORMAL');
     try {
       this.db.transaction(() => {
         this.persistInTransaction(rd, sm, next, results);
@@ -288,6 +293,17 @@ export class SqliteRaftStorage implements RaftStorage {
         this.stmts.updateApplied.run(next.applied_index, next.applied_term, next.applied_conf);
       }
     }
+  }
+
+  /**
+   * FULL fsyncs the WAL at commit; NORMAL does not (the next FULL commit's fsync covers it). A
+   * NORMAL commit is still atomic, and losing it in a power cut only loses work that is redone
+   * from the durable log on restart (applying committed entries, a higher commit index).
+   */
+  private setSyncMode(mode: 'FULL' | 'NORMAL'): void {
+    if (mode === this.syncMode) return;
+    this.db.pragma(`synchronous = ${mode}`);
+    this.syncMode = mode;
   }
 
   /** Drops log entries up to `index` (<= applied), keeping what followers may still need. */
@@ -382,6 +398,17 @@ export class SqliteRaftStorage implements RaftStorage {
     if (this.stateMachine === undefined) throw new Error('raft storage: no state machine attached');
     return this.stateMachine;
   }
+}
+
+/**
+ * Whether persisting `rd` must reach the disk before anything is acknowledged: new entries, a
+ * snapshot, or a new term or vote (the Ready contract sends promises only after this). A Ready
+ * that only applies committed entries or raises the commit index promises nothing.
+ */
+function needsFsync(rd: Ready, stored: StateRow): boolean {
+  if (rd.entries.length > 0 || rd.snapshot !== undefined) return true;
+  const hs = rd.hardState;
+  return hs !== undefined && (hs.term !== stored.term || hs.vote !== stored.vote);
 }
 
 function rowToEntry(row: LogRow): Entry {

@@ -167,7 +167,7 @@ describe('config issues - settings that contradict each other', () => {
   it('when only heartbeat-interval was given, the issue is reported against it', () => {
     const issue = issueFor(issues({ yaml: 'heartbeat-interval: 1s\n' }), 'heartbeat-interval');
     expect(issue).toMatchObject({ code: 'conflict', source: 'file' });
-    expect(issue.message).toContain('got 1s (default)');
+    expect(issue.message).toContain('got 500ms (default)');
   });
 
   it('exactly 5 × heartbeat-interval is allowed', () => {

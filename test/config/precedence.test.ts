@@ -16,7 +16,7 @@ describe('config - defaults', () => {
       dataDir: undefined,
       minimumNodes: 1,
       heartbeatIntervalMs: 100,
-      electionTimeoutMs: 1000,
+      electionTimeoutMs: 500,
       snapshotThreshold: 10000,
       snapshotTrailingEntries: 5000,
       secret: undefined,
@@ -67,7 +67,7 @@ describe('config - precedence: flag > env > file > default', () => {
       2 * 1024 * 1024,
       2,
     ]);
-    expect(c.electionTimeoutMs).toBe(1000); // not in any source: default
+    expect(c.electionTimeoutMs).toBe(500); // not in any source: default
   });
 
   it('env beats file', () => {
