@@ -9,22 +9,15 @@ import { NONE } from './types.js';
  * Every founding member must be bootstrapped with the same ConfState, in the same order.
  */
 export function bootstrapEntries(conf: ConfState): { entries: Entry[]; hardState: HardState } {
-  const entries: Entry[] = [];
-  for (const nodeId of conf.voters) {
-    entries.push({
-      index: entries.length + 1,
-      term: 1,
-      type: 'conf',
-      data: encodeConfChange({ type: 'addVoter', nodeId }),
-    });
-  }
-  for (const nodeId of conf.learners) {
-    entries.push({
-      index: entries.length + 1,
-      term: 1,
-      type: 'conf',
-      data: encodeConfChange({ type: 'addLearner', nodeId }),
-    });
-  }
+  const members = [
+    ...conf.voters.map((nodeId) => ({ type: 'addVoter' as const, nodeId })),
+    ...conf.learners.map((nodeId) => ({ type: 'addLearner' as const, nodeId })),
+  ];
+  const entries: Entry[] = members.map((change, i) => ({
+    index: i + 1,
+    term: 1,
+    type: 'conf',
+    data: encodeConfChange(change),
+  }));
   return { entries, hardState: { term: entries.length > 0 ? 1 : 0, vote: NONE, commit: entries.length } };
 }

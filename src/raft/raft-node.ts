@@ -641,12 +641,7 @@ export class RaftNode {
     if (incoming?.index === meta.index && incoming.term === meta.term && m.offset < incoming.received) {
       // A duplicate of a chunk we hold: say where we are (the leader sends nothing new for it
       // while a later chunk is in flight, so this does not multiply traffic).
-      this.send({
-        type: 'snapshotResponse',
-        to: m.from,
-        snapshotIndex: meta.index,
-        received: incoming.received,
-      });
+      this.ackSnapshotChunk(m.from, meta.index, incoming.received);
       return;
     }
     if (
@@ -656,23 +651,13 @@ export class RaftNode {
       incoming.received + m.data.length > incoming.total
     ) {
       // Out of order or from an older transfer: tell the leader where we are.
-      this.send({
-        type: 'snapshotResponse',
-        to: m.from,
-        snapshotIndex: meta.index,
-        received: incoming?.index === meta.index ? incoming.received : 0,
-      });
+      this.ackSnapshotChunk(m.from, meta.index, incoming?.index === meta.index ? incoming.received : 0);
       return;
     }
     incoming.chunks.push(m.data);
     incoming.received += m.data.length;
     if (incoming.received < incoming.total) {
-      this.send({
-        type: 'snapshotResponse',
-        to: m.from,
-        snapshotIndex: meta.index,
-        received: incoming.received,
-      });
+      this.ackSnapshotChunk(m.from, meta.index, incoming.received);
       return;
     }
     this.incomingSnapshot = undefined;
@@ -683,6 +668,10 @@ export class RaftNode {
       at += chunk.length;
     }
     this.restore({ meta, data }, m.from);
+  }
+
+  private ackSnapshotChunk(to: NodeId, snapshotIndex: number, received: number): void {
+    this.send({ type: 'snapshotResponse', to, snapshotIndex, received });
   }
 
   private restore(snapshot: { meta: SnapshotChunkMessage['meta']; data: Uint8Array }, from: NodeId): void {
