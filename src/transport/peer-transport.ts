@@ -114,6 +114,11 @@ export class PeerTransport {
           body,
           headersTimeout: 5_000,
           bodyTimeout: 5_000,
+          // undici pipelines only requests it may resend and that do not block: Raft tolerates
+          // duplicated messages and peers answer at once, so each append need not wait for the
+          // previous answer (which would come only after the leader's own fsync).
+          idempotent: true,
+          blocking: false,
         })
         .then(async (res) => {
           await res.body.dump();
