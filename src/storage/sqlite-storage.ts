@@ -267,32 +267,31 @@ export class SqliteRaftStorage implements RaftStorage {
     next: StateRow,
     results: Map<number, unknown>,
   ): void {
-    {
-      if (rd.snapshot !== undefined) this.installSnapshot(rd.snapshot, sm, next);
-      this.appendEntries(rd.entries);
-      if (rd.hardState !== undefined) {
-        this.stmts.updateHardState.run(rd.hardState.term, rd.hardState.vote, rd.hardState.commit);
-        next.term = rd.hardState.term;
-        next.vote = rd.hardState.vote;
-        next.commit_index = rd.hardState.commit;
-      }
-      const lastApplied = rd.committedEntries[rd.committedEntries.length - 1];
-      if (lastApplied !== undefined) {
-        let conf = JSON.parse(next.applied_conf) as ConfState;
-        for (const entry of rd.committedEntries) {
-          if (entry.type === 'conf') {
-            const change = decodeConfChange(entry.data);
-            if (change !== undefined) conf = applyConfChange(conf, change);
-          } else if (entry.data.length > 0) {
-            results.set(entry.index, sm.apply(entry.index, entry.data));
-          }
-        }
-        next.applied_index = lastApplied.index;
-        next.applied_term = lastApplied.term;
-        next.applied_conf = JSON.stringify(conf);
-        this.stmts.updateApplied.run(next.applied_index, next.applied_term, next.applied_conf);
+    if (rd.snapshot !== undefined) this.installSnapshot(rd.snapshot, sm, next);
+    this.appendEntries(rd.entries);
+    if (rd.hardState !== undefined) {
+      this.stmts.updateHardState.run(rd.hardState.term, rd.hardState.vote, rd.hardState.commit);
+      next.term = rd.hardState.term;
+      next.vote = rd.hardState.vote;
+      next.commit_index = rd.hardState.commit;
+    }
+    const lastApplied = rd.committedEntries[rd.committedEntries.length - 1];
+    if (lastApplied === undefined) return;
+    // The membership record is decoded and re-encoded only when a batch changes it.
+    let conf: ConfState | undefined;
+    for (const entry of rd.committedEntries) {
+      if (entry.type === 'conf') {
+        const change = decodeConfChange(entry.data);
+        if (change !== undefined)
+          conf = applyConfChange(conf ?? (JSON.parse(next.applied_conf) as ConfState), change);
+      } else if (entry.data.length > 0) {
+        results.set(entry.index, sm.apply(entry.index, entry.data));
       }
     }
+    next.applied_index = lastApplied.index;
+    next.applied_term = lastApplied.term;
+    if (conf !== undefined) next.applied_conf = JSON.stringify(conf);
+    this.stmts.updateApplied.run(next.applied_index, next.applied_term, next.applied_conf);
   }
 
   /**
