@@ -45,12 +45,15 @@ export class ConclaveNode implements NodeView {
   private readonly app: FastifyInstance;
   private readonly urls = new Map<NodeId, string>();
   private lastLeader: NodeId = '';
+  /** A member is live if it answered a ping this recently (several missed probes tolerated). */
+  private readonly liveWithinMs: number;
   private stopping: Promise<void> | undefined;
 
   private constructor(config: ResolvedNodeConfig, logger: Logger) {
     this.config = config;
     this.name = config.name;
     this.logger = logger;
+    this.liveWithinMs = Math.max(3_000, config.heartbeatIntervalMs * 15);
     const members =
       config.initialCluster.length > 0
         ? config.initialCluster
@@ -214,10 +217,9 @@ export class ConclaveNode implements NodeView {
   }
 
   health(): HealthReport {
-    const liveWithin = Math.max(3_000, this.config.heartbeatIntervalMs * 15);
     const voters = this.driver.status().conf.voters;
     let live = 1;
-    for (const id of voters) if (id !== this.name && this.prober.isLive(id, liveWithin)) live++;
+    for (const id of voters) if (id !== this.name && this.prober.isLive(id, this.liveWithinMs)) live++;
     const raftHealthy = this.isRaftHealthy();
     const reasons: string[] = [];
     if (live < this.config.minimumNodes) {
@@ -245,9 +247,7 @@ export class ConclaveNode implements NodeView {
         url: this.urls.get(id) ?? '',
         voter: s.conf.voters.includes(id),
         lastContactMs: contact === undefined ? null : now - contact,
-        live:
-          id === this.name ||
-          this.prober.isLive(id, Math.max(3_000, this.config.heartbeatIntervalMs * 15), now),
+        live: id === this.name || this.prober.isLive(id, this.liveWithinMs, now),
       };
     });
     return {
