@@ -3,7 +3,8 @@
 // a different client.
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { freePorts, httpCall, makeTempDir, pollUntil, removeTempDir, TrackedProcess } from './bench-procs.js';
+import { freePorts, makeTempDir } from './bench-procs.js';
+import { answers200, ProcessGroup } from './bench-process-group.js';
 
 /** One write, ready to send: everything but the origin. */
 export interface WriteRequest {
@@ -56,16 +57,20 @@ export interface ConclaveOptions {
 }
 
 /** `conclave server` primaries (Raft + SQLite), each with its own data dir. */
-export class ConclaveCluster implements BenchCluster {
+export class ConclaveCluster
+  extends ProcessGroup<BenchNode & { readonly port: number; readonly dataDir: string }>
+  implements BenchCluster
+{
   readonly system = 'conclave';
-  private readonly procs = new Map<string, TrackedProcess>();
   private readonly secret = 'bench-secret-0123456789abcdef';
 
   private constructor(
-    readonly nodes: readonly (BenchNode & { readonly port: number; readonly dataDir: string })[],
-    private readonly root: string,
+    nodes: readonly (BenchNode & { readonly port: number; readonly dataDir: string })[],
+    root: string,
     private readonly extraArgs: readonly string[],
-  ) {}
+  ) {
+    super(nodes, root);
+  }
 
   static async create(size: number, options: ConclaveOptions = {}): Promise<ConclaveCluster> {
     if (!existsSync(resolve(import.meta.dirname, '../cli/main.js'))) {
@@ -82,20 +87,10 @@ export class ConclaveCluster implements BenchCluster {
     return new ConclaveCluster(nodes, root, options.extraArgs ?? []);
   }
 
-  private spec(name: string): (typeof this.nodes)[number] {
-    const spec = this.nodes.find((n) => n.name === name);
-    if (spec === undefined) throw new Error(`conclave: no node ${name}`);
-    return spec;
-  }
-
-  startAll(): void {
-    for (const n of this.nodes) this.start(n.name);
-  }
-
   start(name: string): void {
     const spec = this.spec(name);
     const initialCluster = this.nodes.map((n) => `${n.name}=${n.clientUrl}`).join(',');
-    const args = [
+    this.launch(name, process.execPath, [
       CONCLAVE_BIN,
       'server',
       '--name',
@@ -111,53 +106,20 @@ export class ConclaveCluster implements BenchCluster {
       '--secret',
       this.secret,
       ...this.extraArgs,
-    ];
-    this.procs.set(name, new TrackedProcess(`conclave ${name}`, process.execPath, args));
+    ]);
   }
 
-  async kill(name: string): Promise<void> {
-    await this.procs.get(name)?.kill('SIGKILL');
+  protected isLeader(n: BenchNode): Promise<boolean> {
+    return answers200(`${n.clientUrl}/api/leader-check`);
   }
 
-  isRunning(name: string): boolean {
-    return this.procs.get(name)?.running ?? false;
-  }
-
-  async leader(timeoutMs: number): Promise<string> {
-    return pollUntil(`a conclave leader\n${this.logs()}`, timeoutMs, async () => {
-      for (const n of this.nodes) {
-        if (!this.isRunning(n.name)) continue;
-        const res = await httpCall(`${n.clientUrl}/api/leader-check`, { timeoutMs: 1_000 });
-        if (res.status === 200) return n.name;
-      }
-      return undefined;
-    });
-  }
-
-  async waitHealthy(name: string, timeoutMs: number): Promise<void> {
-    const url = `${this.spec(name).clientUrl}/api/raft-health`;
-    await pollUntil(`conclave ${name} healthy\n${this.logs()}`, timeoutMs, async () => {
-      const res = await httpCall(url, { timeoutMs: 1_000 });
-      return res.status === 200 ? true : undefined;
-    });
+  protected isHealthy(n: BenchNode): Promise<boolean> {
+    return answers200(`${n.clientUrl}/api/raft-health`);
   }
 
   write(key: string, value: string, requestId?: string): WriteRequest {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (requestId !== undefined) headers['x-request-id'] = requestId;
     return { method: 'PUT', path: `/v1/kv/${key}`, headers, body: JSON.stringify({ value }) };
-  }
-
-  acknowledged(status: number): boolean {
-    return status === 200;
-  }
-
-  logs(): string {
-    return [...this.procs.values()].map((p) => p.tail()).join('\n');
-  }
-
-  async destroy(): Promise<void> {
-    await Promise.all([...this.procs.values()].map((p) => p.kill('SIGKILL')));
-    removeTempDir(this.root);
   }
 }

@@ -5,7 +5,8 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { BenchCluster, BenchNode, WriteRequest } from './bench-cluster.js';
-import { freePorts, httpCall, makeTempDir, pollUntil, removeTempDir, TrackedProcess } from './bench-procs.js';
+import { freePorts, httpCall, makeTempDir } from './bench-procs.js';
+import { answers200, ProcessGroup } from './bench-process-group.js';
 
 const INSTALL_SCRIPT = resolve(import.meta.dirname, '../../scripts/install-etcd.sh');
 
@@ -33,16 +34,17 @@ interface EtcdMember extends BenchNode {
   readonly dataDir: string;
 }
 
-export class EtcdCluster implements BenchCluster {
+export class EtcdCluster extends ProcessGroup<EtcdMember> implements BenchCluster {
   readonly system = 'etcd';
-  private readonly procs = new Map<string, TrackedProcess>();
   private readonly token = `bench-${randomBytes(6).toString('hex')}`;
 
   private constructor(
-    readonly nodes: readonly EtcdMember[],
-    private readonly root: string,
+    nodes: readonly EtcdMember[],
+    root: string,
     private readonly binary: string,
-  ) {}
+  ) {
+    super(nodes, root);
+  }
 
   static async create(size: number, binary: string): Promise<EtcdCluster> {
     const root = makeTempDir('etcd-bench-');
@@ -56,20 +58,10 @@ export class EtcdCluster implements BenchCluster {
     return new EtcdCluster(nodes, root, binary);
   }
 
-  private spec(name: string): EtcdMember {
-    const spec = this.nodes.find((n) => n.name === name);
-    if (spec === undefined) throw new Error(`etcd: no member ${name}`);
-    return spec;
-  }
-
-  startAll(): void {
-    for (const n of this.nodes) this.start(n.name);
-  }
-
   /** Starts (or restarts: etcd ignores the initial-cluster flags once its data dir exists). */
   start(name: string): void {
     const spec = this.spec(name);
-    const args = [
+    this.launch(name, this.binary, [
       '--name',
       name,
       '--data-dir',
@@ -92,49 +84,30 @@ export class EtcdCluster implements BenchCluster {
       'zap',
       '--log-outputs',
       'stderr',
-    ];
-    this.procs.set(name, new TrackedProcess(`etcd ${name}`, this.binary, args));
-  }
-
-  async kill(name: string): Promise<void> {
-    await this.procs.get(name)?.kill('SIGKILL');
-  }
-
-  isRunning(name: string): boolean {
-    return this.procs.get(name)?.running ?? false;
+    ]);
   }
 
   /** The member whose own id equals the leader id it reports (POST /v3/maintenance/status). */
-  async leader(timeoutMs: number): Promise<string> {
-    return pollUntil(`an etcd leader\n${this.logs()}`, timeoutMs, async () => {
-      for (const n of this.nodes) {
-        if (!this.isRunning(n.name)) continue;
-        const res = await httpCall(`${n.clientUrl}/v3/maintenance/status`, {
-          method: 'POST',
-          body: '{}',
-          headers: { 'content-type': 'application/json' },
-          timeoutMs: 1_000,
-        });
-        if (res.status !== 200) continue;
-        let status: { header?: { member_id?: string }; leader?: string };
-        try {
-          status = JSON.parse(res.text) as typeof status;
-        } catch {
-          continue;
-        }
-        const self = status.header?.member_id;
-        if (self !== undefined && self === status.leader) return n.name;
-      }
-      return undefined;
+  protected async isLeader(n: EtcdMember): Promise<boolean> {
+    const res = await httpCall(`${n.clientUrl}/v3/maintenance/status`, {
+      method: 'POST',
+      body: '{}',
+      headers: { 'content-type': 'application/json' },
+      timeoutMs: 1_000,
     });
+    if (res.status !== 200) return false;
+    let status: { header?: { member_id?: string }; leader?: string };
+    try {
+      status = JSON.parse(res.text) as typeof status;
+    } catch {
+      return false;
+    }
+    const self = status.header?.member_id;
+    return self !== undefined && self === status.leader;
   }
 
-  async waitHealthy(name: string, timeoutMs: number): Promise<void> {
-    const url = `${this.spec(name).clientUrl}/health`;
-    await pollUntil(`etcd ${name} healthy\n${this.logs()}`, timeoutMs, async () => {
-      const res = await httpCall(url, { timeoutMs: 1_000 });
-      return res.status === 200 && res.text.includes('"true"') ? true : undefined;
-    });
+  protected isHealthy(n: EtcdMember): Promise<boolean> {
+    return answers200(`${n.clientUrl}/health`, '"true"');
   }
 
   write(key: string, value: string): WriteRequest {
@@ -147,18 +120,5 @@ export class EtcdCluster implements BenchCluster {
         value: Buffer.from(value).toString('base64'),
       }),
     };
-  }
-
-  acknowledged(status: number): boolean {
-    return status === 200;
-  }
-
-  logs(): string {
-    return [...this.procs.values()].map((p) => p.tail()).join('\n');
-  }
-
-  async destroy(): Promise<void> {
-    await Promise.all([...this.procs.values()].map((p) => p.kill('SIGKILL')));
-    removeTempDir(this.root);
   }
 }
