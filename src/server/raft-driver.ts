@@ -76,7 +76,7 @@ export class RaftDriver extends EventEmitter<DriverEvents> {
   private stopped = false;
   private readonly proposals = new Map<number, PendingProposal>();
   private readonly reads = new Map<string, PendingRead>();
-  /** Reads whose index is known, waiting for the state machine to reach it; sorted by index. */
+  /** Reads whose index is known, waiting for the state machine to reach it (scanned after each apply). */
   private readsAwaitingApply: PendingRead[] = [];
   private readSeq = 0;
   private inbox: Message[] = [];
