@@ -12,7 +12,7 @@ import { createApp } from './http/app.js';
 import { forwardToLeader } from './http/forward.js';
 import { registerHealthRoutes } from './http/health-routes.js';
 import { registerKvRoutes } from './http/kv-routes.js';
-import { registerPeerRoutes } from './http/peer-routes.js';
+import { registerPeerStream } from './http/peer-stream.js';
 import { MemberProber } from './member-prober.js';
 import { NodeMetrics } from './metrics.js';
 import type { HealthReport, NodeStatus, NodeView } from './node-view.js';
@@ -24,7 +24,7 @@ export type ResolvedNodeConfig = NodeConfig & { readonly name: string; readonly 
 const VERSION = readVersion();
 /** How long a client write or linearizable read may wait for consensus before TIMEOUT. */
 const REQUEST_TIMEOUT_MS = 10_000;
-/** Bytes a peer request may carry: append batches and snapshot chunks. */
+/** Bytes one peer frame may carry: append batches and snapshot chunks. */
 const MAX_PEER_BYTES = 64 * 1024 * 1024;
 
 /**
@@ -120,7 +120,7 @@ export class ConclaveNode implements NodeView {
 
     this.app = createApp({ logger, maxRequestBytes: config.maxRequestBytes });
     this.metrics.register(this.app);
-    registerPeerRoutes(this.app, {
+    registerPeerStream(this.app, {
       self: config.name,
       clusterName: config.clusterName,
       secret: config.secret,

@@ -19,6 +19,8 @@ export const ERROR_STATUS = {
   // Peer and admin authentication.
   UNAUTHORIZED: 401,
   WRONG_CLUSTER: 403,
+  WRONG_NODE: 421,
+  UNSUPPORTED_UPGRADE: 400,
   BAD_PEER_MESSAGE: 400,
   // Cluster state: retry later (503 responses carry Retry-After).
   NOT_LEADER: 503,

@@ -1,7 +1,8 @@
-import { createHmac } from 'node:crypto';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newNonce } from '../../src/transport/peer-auth.js';
+import { handshake, helloHeaders } from '../transport/handshake.js';
 import { http, ProcessCluster, sleep } from './process-cluster.js';
 
 interface RangeBody {
@@ -191,6 +192,7 @@ describe('server - three primaries (real processes, SQLite)', () => {
     const url = cluster.node(leader).url;
     const before = await range(url, '');
     const code = (res: { body: unknown }): string => (res.body as { error: { code: string } }).error.code;
+    const errorCode = (body: string): string => (JSON.parse(body) as { error: { code: string } }).error.code;
 
     const malformed = await http(`${url}/v1/kv/k`, {
       method: 'PUT',
@@ -214,35 +216,31 @@ describe('server - three primaries (real processes, SQLite)', () => {
     const badQuery = await http(`${url}/v1/kv?limit=-3`);
     expect([badQuery.status, code(badQuery)]).toEqual([400, 'VALIDATION_FAILED']);
 
-    // Peer traffic: wrong secret, other cluster, garbage.
-    const body = Buffer.from('garbage');
-    const sign = (secret: string, cluster: string): string =>
-      createHmac('sha256', secret).update(`${cluster}\nn9\n${leader}\n`).update(body).digest('hex');
-    const peer = (headers: Record<string, string>): Promise<{ status: number; body: unknown }> =>
-      http(`${url}/raft/v1/messages`, {
-        method: 'POST',
-        body: body.toString(),
-        headers: { 'content-type': 'application/octet-stream', 'x-conclave-from': 'n9', ...headers },
-      });
-    const wrongSecret = await peer({
-      'x-conclave-cluster': 'test',
-      'x-conclave-signature': sign('wrong-secret-000000000', 'test'),
-    });
-    expect([wrongSecret.status, code(wrongSecret)]).toEqual([401, 'UNAUTHORIZED']);
-    const noSecret = await peer({ 'x-conclave-cluster': 'test' });
-    expect([noSecret.status, code(noSecret)]).toEqual([401, 'UNAUTHORIZED']);
-    const otherCluster = await peer({
-      'x-conclave-cluster': 'other',
-      'x-conclave-signature': sign(cluster.secret, 'other'),
-    });
-    expect([otherCluster.status, code(otherCluster)]).toEqual([403, 'WRONG_CLUSTER']);
-    const garbage = await peer({
-      'x-conclave-cluster': 'test',
-      'x-conclave-signature': sign(cluster.secret, 'test'),
-    });
-    expect([garbage.status, code(garbage)]).toEqual([400, 'BAD_PEER_MESSAGE']);
-    expect(cluster.logs.get(leader)).toContain('refused a peer request with a missing or wrong signature');
-    expect(cluster.logs.get(leader)).toContain('refused a peer of another cluster');
+    // Peer traffic: wrong secret, no secret, other cluster, then a forged frame on a good stream.
+    const fields = { cluster: 'test', from: 'n9', to: leader, nonce: newNonce() };
+    const wrongSecret = await handshake(url, helloHeaders(fields, 'wrong-secret-000000000'));
+    expect([wrongSecret.status, errorCode(wrongSecret.body)]).toEqual([401, 'UNAUTHORIZED']);
+    const unsigned: Record<string, string> = helloHeaders(fields, cluster.secret);
+    delete unsigned['x-conclave-signature'];
+    const noSecret = await handshake(url, unsigned);
+    expect([noSecret.status, errorCode(noSecret.body)]).toEqual([401, 'UNAUTHORIZED']);
+    const otherCluster = await handshake(url, helloHeaders({ ...fields, cluster: 'other' }, cluster.secret));
+    expect([otherCluster.status, errorCode(otherCluster.body)]).toEqual([403, 'WRONG_CLUSTER']);
+    const stream = await handshake(url, helloHeaders(fields, cluster.secret));
+    expect(stream.status).toBe(101);
+    const closed = new Promise<void>((resolve) =>
+      stream.socket!.once('close', () => {
+        resolve();
+      }),
+    );
+    stream.socket!.write(
+      Buffer.concat([Buffer.from([0, 0, 0, 7]), Buffer.alloc(16), Buffer.from('garbage')]),
+    );
+    await closed;
+    const logs = cluster.logs.get(leader) ?? '';
+    expect(logs).toContain('refused a peer request with a missing or wrong signature');
+    expect(logs).toContain('refused a peer of another cluster');
+    expect(logs).toContain('closing a peer stream: bad frame');
 
     // Still up, still leader, nothing changed.
     expect((await http(`${url}/api/leader-check`)).status).toBe(200);
