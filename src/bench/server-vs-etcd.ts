@@ -20,6 +20,7 @@ import { EtcdCluster, ensureEtcd } from './etcd-cluster.js';
 interface Options {
   seconds: number;
   warmup: number;
+  prewarm: number;
   levels: number[];
   kills: number;
   writers: number;
@@ -35,6 +36,9 @@ interface Options {
 const USAGE = `usage: node dist/bench/server-vs-etcd.js [options]
   --seconds N            measured seconds per level (default 5)
   --warmup N             warmup seconds per level, not measured (default 1)
+  --prewarm N            seconds of unmeasured load at 16 clients on each system before the
+                         first level (default 10): Node.js compiles its hot code while it runs,
+                         so without it the first levels would measure a cold JIT
   --concurrency A,B,..   concurrency levels (default 1,16,64,256)
   --kills N              leader kills per system for the failover figure (default 20)
   --writers N            concurrent writer loops during failover (default 4)
@@ -52,6 +56,7 @@ function parseOptions(): Options {
     options: {
       seconds: { type: 'string', default: '5' },
       warmup: { type: 'string', default: '1' },
+      prewarm: { type: 'string', default: '10' },
       concurrency: { type: 'string', default: '1,16,64,256' },
       kills: { type: 'string', default: '20' },
       writers: { type: 'string', default: '4' },
@@ -82,6 +87,7 @@ function parseOptions(): Options {
   return {
     seconds: num('seconds', values.seconds, 0.1),
     warmup: num('warmup', values.warmup, 0),
+    prewarm: num('prewarm', values.prewarm, 0),
     levels: values.concurrency.split(',').map((v) => int('concurrency', v.trim(), 1)),
     kills: int('kills', values.kills, 0),
     writers: int('writers', values.writers, 1),
@@ -183,7 +189,7 @@ async function main(): Promise<void> {
       `data dirs: under ${machine.tmpdir} (same disk for both; fsync on for both)`,
       `load avg:  ${fmtLoad(machine.loadavgAtStart)} (1, 5, 15 min) at start`,
       `workload:  3 nodes each, ${options.valueBytes}-byte values, ${options.keys} keys, writes to the leader, ` +
-        `${options.warmup} s warmup + ${options.seconds} s per level`,
+        `${options.prewarm} s prewarm per system, then ${options.warmup} s warmup + ${options.seconds} s per level`,
       `conclave:  ${defaults ? 'product defaults' : `NON-DEFAULT flags ${options.conclaveArgs.join(' ')}`}`,
       '',
     ].join('\n'),
@@ -202,13 +208,18 @@ async function main(): Promise<void> {
     const requestsFor = (cluster: BenchCluster): ReturnType<BenchCluster['write']>[] =>
       keys.map((key, i) => cluster.write(key, values[i % values.length]!));
 
-    const measure = async (cluster: BenchCluster, concurrency: number): Promise<LoadResult> => {
+    const measure = async (
+      cluster: BenchCluster,
+      concurrency: number,
+      warmupSeconds = options.warmup,
+      seconds = options.seconds,
+    ): Promise<LoadResult> => {
       const leader = await cluster.leader(30_000);
       const result = await runLoad({
         origin: node(cluster, leader).clientUrl,
         concurrency,
-        warmupMs: options.warmup * 1000,
-        measureMs: options.seconds * 1000,
+        warmupMs: warmupSeconds * 1000,
+        measureMs: seconds * 1000,
         timeoutMs: 10_000,
         requests: requestsFor(cluster),
         acknowledged: (status) => cluster.acknowledged(status),
@@ -222,6 +233,10 @@ async function main(): Promise<void> {
       return result;
     };
 
+    if (options.prewarm > 0) {
+      process.stdout.write(`## Prewarm: ${options.prewarm} s at 16 clients per system (not measured)\n`);
+      for (const cluster of [conclave, etcdCluster]) await measure(cluster, 16, 0, options.prewarm);
+    }
     process.stdout.write('## Throughput and latency (closed loop, one request in flight per client)\n');
     const rows: LevelRow[] = [];
     for (const [i, concurrency] of options.levels.entries()) {

@@ -229,6 +229,15 @@ export class ProcessCluster {
     }
   }
 
+  /** Waits until the node's output contains `text` (its log reaches us through a pipe, later). */
+  async waitForLog(name: string, text: string, timeoutMs = 5_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!(this.logs.get(name) ?? '').includes(text)) {
+      if (Date.now() > deadline) throw new Error(`${name} never logged "${text}"\n${this.dumpLogs()}`);
+      await sleep(20);
+    }
+  }
+
   dumpLogs(): string {
     return [...this.logs].map(([n, log]) => `--- ${n}\n${log.slice(-3_000)}`).join('\n');
   }
