@@ -12,11 +12,13 @@ import { createApp } from './http/app.js';
 import { forwardToLeader } from './http/forward.js';
 import { registerHealthRoutes } from './http/health-routes.js';
 import { registerKvRoutes } from './http/kv-routes.js';
+import { registerWatchRoutes } from './http/watch-routes.js';
 import { registerPeerStream } from './http/peer-stream.js';
 import { MemberProber } from './member-prober.js';
 import { NodeMetrics } from './metrics.js';
 import type { HealthReport, NodeStatus, NodeView } from './node-view.js';
 import { RaftDriver } from './raft-driver.js';
+import { WatchHub } from './watch/watch-hub.js';
 
 /** A node's configuration once its name and data dir are settled. */
 export type ResolvedNodeConfig = NodeConfig & { readonly name: string; readonly dataDir: string };
@@ -38,6 +40,7 @@ export class ConclaveNode implements NodeView {
   private readonly logger: Logger;
   private readonly storage: SqliteRaftStorage;
   private readonly kv: KvStore;
+  private readonly watches: WatchHub;
   private readonly driver: RaftDriver;
   private readonly transport: PeerTransport;
   private readonly prober: MemberProber;
@@ -114,7 +117,9 @@ export class ConclaveNode implements NodeView {
     this.driver.on('persisted', ({ seconds }) => {
       this.metrics.fsyncSeconds.observe(seconds);
     });
+    this.watches = new WatchHub(this.kv);
     this.driver.on('applied', ({ index }) => {
+      this.watches.dispatch();
       this.maybeCompact(index);
     });
 
@@ -143,6 +148,13 @@ export class ConclaveNode implements NodeView {
         forwardToLeader(request, reply, this.leaderUrl(), config.name, REQUEST_TIMEOUT_MS + 2_000),
       maxKeyBytes: config.maxKeyBytes,
       maxValueBytes: config.maxValueBytes,
+    });
+    registerWatchRoutes(this.app, {
+      hub: this.watches,
+      readBarrier: async () => {
+        await this.driver.readIndex(REQUEST_TIMEOUT_MS);
+      },
+      maxKeyBytes: config.maxKeyBytes,
     });
   }
 

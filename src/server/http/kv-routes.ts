@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { ApplyResult, Command, KvStore } from '../../kv/index.js';
 import { KvError, validateCommand, validateKey, validateRangeOptions } from '../../kv/index.js';
 import { ServerError } from '../errors.js';
+import { parse } from './validation.js';
 import { CLIENT_ID_HEADER, FORWARDED_HEADER } from './forward.js';
 import type { ServerErrorCode } from '../errors.js';
 
@@ -212,18 +213,6 @@ function keyFrom(raw: string, deps: KvRouteDeps): string {
     validateKey(raw);
   });
   return raw;
-}
-
-function parse<T extends z.ZodType>(schema: T, input: unknown, where: 'body' | 'query'): z.output<T> {
-  const result = schema.safeParse(input ?? (where === 'query' ? {} : undefined));
-  if (result.success) return result.data;
-  throw new ServerError('VALIDATION_FAILED', `invalid request ${where}`, {
-    issues: result.error.issues.map((issue) => ({
-      path: [where, ...issue.path.map(String)].join('.'),
-      code: issue.code,
-      message: issue.message,
-    })),
-  });
 }
 
 function checkKv(fn: () => void): void {

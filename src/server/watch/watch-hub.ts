@@ -1,0 +1,169 @@
+import type { ChangeEvent, KvStore } from '../../kv/index.js';
+
+/** A position in the change log: the next change to read is (revision, sub). */
+export interface Cursor {
+  readonly revision: number;
+  readonly sub: number;
+}
+
+/** Which keys a watch follows: one key, or every key starting with a prefix ('' = all). */
+export type WatchFilter = { readonly key: string } | { readonly prefix: string };
+
+/** The receiving end of a watch (an SSE stream, or an in-process listener). */
+export interface WatchSink {
+  /** Takes one event (always); returns false when the sink is now full and wants no more until drained(). */
+  event(event: ChangeEvent): boolean;
+  /** Everything up to `revision` was delivered (only called while the watch is caught up). */
+  progress(revision: number): void;
+  /** The watch cannot go on; the sink should end the stream. */
+  fail(code: 'COMPACTED', details: { oldest: number; compactedRevision: number }): void;
+  /** Resolves once a full sink may take events again. */
+  drained(): Promise<void>;
+}
+
+export interface WatchHandle {
+  stop(): void;
+  /** Sends a progress notice if the watch is caught up and sent nothing for `idleMs`. */
+  progressIfIdle(idleMs: number): void;
+}
+
+/** Changes read from SQLite per step while a watch catches up. */
+const PAGE = 500;
+
+interface Watch {
+  readonly filter: WatchFilter;
+  readonly sink: WatchSink;
+  /** Caught up: fed by dispatch(). Otherwise it reads the log itself from `cursor`. */
+  live: boolean;
+  cursor: Cursor;
+  closed: boolean;
+  lastSent: number;
+}
+
+export function matches(filter: WatchFilter, key: string): boolean {
+  return 'key' in filter ? key === filter.key : key.startsWith(filter.prefix);
+}
+
+/**
+ * Feeds watches from the KV change log. Invariant: after dispatch() returns, every change in the
+ * log was offered to every live watch, in (revision, sub) order, exactly once; a watch that is
+ * not live has a cursor at its first undelivered change and reads the log itself until it
+ * reaches the end, then turns live in the same synchronous step (so no change can slip between
+ * its last read and dispatch). A sink that is full turns its watch back into a reader at the
+ * change it refused, so a slow client costs a cursor, not memory.
+ */
+export class WatchHub {
+  private readonly watches = new Set<Watch>();
+  /** The next change dispatch() will read. */
+  private end: Cursor;
+
+  constructor(private readonly kv: KvStore) {
+    this.end = { revision: kv.revision() + 1, sub: 0 };
+  }
+
+  get size(): number {
+    return this.watches.size;
+  }
+
+  /** The store's revision: every change up to it is in the log (or compacted). */
+  revision(): number {
+    return this.kv.revision();
+  }
+
+  compactedRevision(): number {
+    return this.kv.compactedRevision();
+  }
+
+  /** Starts a watch at `from`; a compacted `from` fails the sink with COMPACTED. */
+  watch(filter: WatchFilter, from: Cursor, sink: WatchSink): WatchHandle {
+    const w: Watch = { filter, sink, live: false, cursor: from, closed: false, lastSent: Date.now() };
+    this.watches.add(w);
+    void this.catchUp(w, false);
+    return {
+      stop: () => {
+        w.closed = true;
+        this.watches.delete(w);
+      },
+      progressIfIdle: (idleMs) => {
+        const now = Date.now();
+        if (w.closed || !w.live || now - w.lastSent < idleMs) return;
+        w.lastSent = now;
+        w.sink.progress(this.kv.revision());
+      },
+    };
+  }
+
+  /** Offers every change applied since the last call to the live watches. Call after each apply. */
+  dispatch(): void {
+    for (;;) {
+      const page = this.kv.changesSince(this.end.revision, PAGE, this.end.sub);
+      if (page.compacted) {
+        // Changes went before they were dispatched (a compaction or a snapshot applied in the same
+        // batch): a live watch can no longer be given everything, so it ends.
+        for (const w of this.watches) {
+          if (w.live) this.failCompacted(w, page.oldest, page.compactedRevision);
+        }
+        this.end = { revision: this.kv.revision() + 1, sub: 0 };
+        return;
+      }
+      for (const event of page.events) {
+        const next = { revision: event.revision, sub: event.sub + 1 };
+        for (const w of this.watches) {
+          if (!w.live || !matches(w.filter, event.kv.key)) continue;
+          w.lastSent = Date.now();
+          if (!w.sink.event(event)) {
+            // Full: this watch reads the log itself from the next change, once the sink drains.
+            w.live = false;
+            w.cursor = next;
+            void this.catchUp(w, true);
+          }
+        }
+        this.end = next;
+      }
+      if (!page.more) {
+        // A revision's changes are applied together, so at the end of the log the last revision
+        // is complete: the next change can only be at a later one. (Keeps the cursor clear of a
+        // compaction of the last revision.)
+        this.end = { revision: page.revision + 1, sub: 0 };
+        return;
+      }
+    }
+  }
+
+  /** Ends every watch (node shutting down); sinks are closed by their owners. */
+  closeAll(): void {
+    for (const w of this.watches) w.closed = true;
+    this.watches.clear();
+  }
+
+  private async catchUp(w: Watch, drainFirst: boolean): Promise<void> {
+    if (drainFirst) await w.sink.drained();
+    while (!w.closed) {
+      const page = this.kv.changesSince(w.cursor.revision, PAGE, w.cursor.sub);
+      if (page.compacted) {
+        this.failCompacted(w, page.oldest, page.compactedRevision);
+        return;
+      }
+      let full = false;
+      for (const event of page.events) {
+        w.cursor = { revision: event.revision, sub: event.sub + 1 };
+        if (!matches(w.filter, event.kv.key)) continue;
+        w.lastSent = Date.now();
+        if (!w.sink.event(event)) full = true;
+        if (full) break;
+      }
+      if (!full && !page.more) {
+        // At the end of the log: from now on dispatch() feeds this watch (same synchronous step).
+        w.live = true;
+        return;
+      }
+      await w.sink.drained();
+    }
+  }
+
+  private failCompacted(w: Watch, oldest: number, compactedRevision: number): void {
+    w.closed = true;
+    this.watches.delete(w);
+    w.sink.fail('COMPACTED', { oldest, compactedRevision });
+  }
+}
