@@ -89,12 +89,34 @@ export interface CompactCommand extends Requested {
   readonly revision: number;
 }
 
+/** Grants a lease of `ttl` seconds; `id` is chosen by the store when absent. */
+export interface LeaseGrantCommand extends Requested {
+  readonly type: 'leaseGrant';
+  readonly ttl: number;
+  readonly id?: number;
+}
+
+/** Revokes a lease: deletes every key attached to it (at one new revision), then the lease. */
+export interface LeaseRevokeCommand extends Requested {
+  readonly type: 'leaseRevoke';
+  readonly id: number;
+  /** Why, for the record (`expired` when the leader's lessor revoked it). */
+  readonly reason?: 'expired' | 'revoked';
+}
+
 export interface NoopCommand {
   readonly type: 'noop';
 }
 
 export type Command =
-  NoopCommand | PutCommand | DeleteCommand | DeleteRangeCommand | TxnCommand | CompactCommand;
+  | NoopCommand
+  | PutCommand
+  | DeleteCommand
+  | DeleteRangeCommand
+  | TxnCommand
+  | CompactCommand
+  | LeaseGrantCommand
+  | LeaseRevokeCommand;
 
 export const COMMAND_FORMAT_JSON = 0x01;
 
@@ -154,6 +176,18 @@ const commandSchema: z.ZodType<Command> = z.discriminatedUnion('type', [
     requestId,
   }),
   z.strictObject({ type: z.literal('compact'), revision: z.number(), requestId }),
+  z.strictObject({
+    type: z.literal('leaseGrant'),
+    ttl: z.number(),
+    id: z.number().exactOptional(),
+    requestId,
+  }),
+  z.strictObject({
+    type: z.literal('leaseRevoke'),
+    id: z.number(),
+    reason: z.enum(['expired', 'revoked']).exactOptional(),
+    requestId,
+  }),
 ]);
 
 // ---- encoding ------------------------------------------------------------------------------

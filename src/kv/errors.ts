@@ -17,6 +17,10 @@ export type KvErrorCode =
   | 'COMPACTED'
   /** The requested revision is above the store's current revision. */
   | 'FUTURE_REVISION'
+  /** No lease with that id (never granted, revoked or expired). */
+  | 'LEASE_NOT_FOUND'
+  /** A lease with the requested id exists already. */
+  | 'LEASE_EXISTS'
   /** Snapshot bytes are truncated, corrupted or of an unknown format. */
   | 'CORRUPT_SNAPSHOT'
   /** The caller broke a precondition (no open transaction, apply indexes not increasing...). */

@@ -8,12 +8,14 @@ export {
   DEFAULT_MAX_REQUEST_IDS,
   DEFAULT_REQUEST_RETENTION_ENTRIES,
   MAX_KEY_BYTES,
+  MAX_LEASE_TTL_SECONDS,
   MAX_REQUEST_ID_BYTES,
   MAX_TXN_OPS,
   MAX_VALUE_BYTES,
 } from './limits.js';
 
 export type { KvStoreOptions } from './kv-store.js';
+export type { LeaseInfo } from './leases.js';
 export type { KvErrorCode, KvErrorInfo } from './errors.js';
 export type {
   Command,
@@ -26,6 +28,8 @@ export type {
   DeleteRangeCommand,
   DeleteRangeOp,
   GetOp,
+  LeaseGrantCommand,
+  LeaseRevokeCommand,
   NoopCommand,
   Op,
   PutCommand,

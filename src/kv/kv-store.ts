@@ -18,6 +18,8 @@
 
 import type Database from 'better-sqlite3';
 import { checkCompaction, compactLog, readChanges } from './changes.js';
+import { getLease, grantLease, listLeases, requireLeasesOf, revokeLease } from './leases.js';
+import type { LeaseInfo } from './leases.js';
 import { decodeCommand, type Command, type Op, type TxnCommand } from './commands.js';
 import { compareHolds } from './compare.js';
 import { KvError } from './errors.js';
@@ -179,6 +181,16 @@ export class KvStore {
     return readChanges(this.s, readMeta(this.s), fromRevision, limit, fromSub);
   }
 
+  /** A lease and the number of keys attached to it, if it exists. */
+  lease(id: number): LeaseInfo | undefined {
+    return getLease(this.s, id);
+  }
+
+  /** Leases in id order, after `afterId` (0 for the first page), at most `limit`. */
+  leases(afterId = 0, limit = 1_000): LeaseInfo[] {
+    return listLeases(this.s, afterId, limit);
+  }
+
   /** The whole state (keys, change log, exactly-once table, revisions) as snapshot bytes. */
   serialize(): Uint8Array {
     const build = (): Buffer => writeSnapshot(this.s, readMeta(this.s));
@@ -206,26 +218,35 @@ export class KvStore {
       const first = lookupRequest(this.s, requestId);
       if (first !== undefined) return first;
     }
-    const result = this.execute(cmd, meta);
+    const result = this.execute(cmd, meta, index);
     if (requestId !== undefined) recordRequest(this.s, meta, requestId, index, result, this.retention);
     return result;
   }
 
   /** Runs a validated command. Writes happen only after every check that can fail. */
-  private execute(cmd: Command, meta: Meta): ApplyOk | ApplyError {
+  private execute(cmd: Command, meta: Meta, index: number): ApplyOk | ApplyError {
     switch (cmd.type) {
       case 'noop':
         return { type: 'noop', revision: meta.revision };
       case 'put':
       case 'delete':
       case 'deleteRange': {
+        try {
+          requireLeasesOf(this.s, [cmd]);
+        } catch (err) {
+          return errorResult(err);
+        }
         const writer = new RevisionWriter(this.s, meta.revision);
         const response = writer.write(cmd);
         meta.revision = writer.revisionAfter();
         return { ...response, revision: meta.revision };
       }
       case 'txn':
-        return this.txn(cmd, meta);
+        try {
+          return this.txn(cmd, meta);
+        } catch (err) {
+          return errorResult(err);
+        }
       case 'compact':
         try {
           checkCompaction(meta, cmd.revision);
@@ -234,12 +255,31 @@ export class KvStore {
         }
         compactLog(this.s, meta, cmd.revision);
         return { type: 'compact', revision: meta.revision, compactedRevision: meta.compacted_revision };
+      case 'leaseGrant':
+        try {
+          const granted = grantLease(this.s, cmd, index);
+          return { type: 'leaseGrant', revision: meta.revision, ...granted };
+        } catch (err) {
+          return errorResult(err);
+        }
+      case 'leaseRevoke': {
+        const writer = new RevisionWriter(this.s, meta.revision);
+        let deleted: number;
+        try {
+          deleted = revokeLease(this.s, writer, cmd.id);
+        } catch (err) {
+          return errorResult(err);
+        }
+        meta.revision = writer.revisionAfter();
+        return { type: 'leaseRevoke', revision: meta.revision, id: cmd.id, deleted };
+      }
     }
   }
 
   /** Compares see the state before the txn; each op sees the writes of the ops before it. */
   private txn(cmd: TxnCommand, meta: Meta): ApplyOk {
     const succeeded = cmd.compare.every((c) => compareHolds(c, readKey(this.s, c.key)));
+    requireLeasesOf(this.s, succeeded ? cmd.success : cmd.failure);
     const writer = new RevisionWriter(this.s, meta.revision);
     const responses = (succeeded ? cmd.success : cmd.failure).map((op) => this.runOp(writer, op));
     meta.revision = writer.revisionAfter();

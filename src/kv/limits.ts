@@ -18,3 +18,6 @@ export const DEFAULT_MAX_REQUEST_IDS = 100_000;
 
 /** ...and only those applied within this many raft entries of the latest one. */
 export const DEFAULT_REQUEST_RETENTION_ENTRIES = 1_000_000;
+
+/** Longest lease TTL, in seconds (one year). */
+export const MAX_LEASE_TTL_SECONDS = 365 * 24 * 3600;

@@ -74,6 +74,11 @@ export class RevisionWriter {
     return this.deleteRows(rows, op.prevKv === true);
   }
 
+  /** Deletes these keys (a lease's), without their previous pairs in the answer. */
+  deleteKeys(rows: readonly KeyRow[]): number {
+    return this.deleteRows(rows, false).deleted;
+  }
+
   /** Deletes the rows (in key order); the key's version and createRevision reset to 0. */
   private deleteRows(rows: readonly KeyRow[], wantPrev: boolean): DeleteResponse {
     const prevKvs: KeyValue[] = [];

@@ -14,6 +14,8 @@ export const KV_SCHEMA_VERSION = 1;
  * kv_requests: exactly-once table, one row per applied command that carried a request id, keyed
  *   by its raft index (the rowid: appends, pruning and snapshots scan it in order), with a
  *   unique index on the request id for lookups.
+ * kv_leases: the granted leases (id, TTL in seconds). Expiry is not stored: the leader tracks it in
+ *   memory and revokes through the log. Every kv_keys.lease is NULL or a kv_leases.id.
  * kv_meta: one row. Invariants: every kv_keys.mod_rev and kv_changes.rev <= revision;
  *   every kv_changes.rev > compacted_revision; request_count = COUNT(*) of kv_requests;
  *   every kv_requests.idx <= last_index.
@@ -51,6 +53,11 @@ CREATE TABLE IF NOT EXISTS kv_changes (
   prev_lease INTEGER,
   PRIMARY KEY (rev, sub)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS kv_leases (
+  id INTEGER PRIMARY KEY,
+  ttl INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS kv_keys_by_lease ON kv_keys (lease) WHERE lease IS NOT NULL;
 CREATE TABLE IF NOT EXISTS kv_requests (
   idx INTEGER PRIMARY KEY,
   request_id TEXT NOT NULL UNIQUE,

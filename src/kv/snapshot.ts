@@ -1,6 +1,6 @@
 // Snapshot format of the whole key-value state, and its installation.
 //
-//   magic "CKVS", format version u8 (= 1)
+//   magic "CKVS", format version u8 (= 2; version 1 had no lease records)
 //   revision, compacted revision, last applied index     (varuints)
 //   records, each a tag byte then fields, in this order:
 //     1 key      key, value, createRev, modRev, version, lease?                (kv_keys, key order)
@@ -8,6 +8,7 @@
 //                put only: value, createRev, version, lease?;
 //                prev flag u8, if 1: value, createRev, modRev, version, lease?  (kv_changes, (rev, sub) order)
 //     3 request  request id, index, result JSON                             (kv_requests, index order)
+//     4 lease    id, ttl                                                    (kv_leases, id order)
 //   0 end
 //   SHA-256 of every byte before it (32 bytes)
 //
@@ -26,7 +27,7 @@ import type { Meta } from './meta.js';
 import type { ChangeRecord, KeyRecord, RequestRecord, Statements } from './statements.js';
 
 const MAGIC = Buffer.from('CKVS', 'latin1');
-const FORMAT_VERSION = 1;
+const FORMAT_VERSION = 2;
 const DIGEST_BYTES = 32;
 /** Magic, version, three one-byte varints, end tag. */
 const MIN_BODY_BYTES = MAGIC.length + 1 + 3 + 1;
@@ -35,6 +36,7 @@ const TAG_END = 0;
 const TAG_KEY = 1;
 const TAG_CHANGE = 2;
 const TAG_REQUEST = 3;
+const TAG_LEASE = 4;
 
 const KIND_PUT = 0;
 const KIND_DELETE = 1;
@@ -88,6 +90,11 @@ export function writeSnapshot(s: Statements, meta: Meta): Buffer {
     w.varuint(idx);
     w.slice(idResult, idBytes, idResult.length);
   }
+  for (const [id, ttl] of s.dumpLeases.iterate()) {
+    w.u8(TAG_LEASE);
+    w.varuint(id);
+    w.varuint(ttl);
+  }
   w.u8(TAG_END);
   const chunks = w.finish();
   const hash = createHash('sha256');
@@ -115,6 +122,7 @@ interface SnapshotSink {
   key(record: KeyRecord): void;
   change(record: ChangeRecord): void;
   request(record: RequestRecord): void;
+  lease(id: number, ttl: number): void;
 }
 
 function text(r: Reader, what: string): Buffer {
@@ -147,10 +155,11 @@ function scan(buf: Buffer, sink: SnapshotSink): SnapshotHeader {
   let prevRev = 0;
   let prevSub = -1;
   let prevIdx = 0;
+  let prevLease = 0;
   for (;;) {
     const tag = r.u8('record tag');
     if (tag === TAG_END) break;
-    check(tag >= lastTag && tag <= TAG_REQUEST, `unexpected record tag ${tag} at byte ${r.offset - 1}`);
+    check(tag >= lastTag && tag <= TAG_LEASE, `unexpected record tag ${tag} at byte ${r.offset - 1}`);
     lastTag = tag;
     if (tag === TAG_KEY) {
       const k = key(r, 'key');
@@ -217,6 +226,12 @@ function scan(buf: Buffer, sink: SnapshotSink): SnapshotHeader {
         prevVersion,
         prevLease,
       ]);
+    } else if (tag === TAG_LEASE) {
+      const id = r.varuint('lease id');
+      const ttl = r.varuint('lease ttl');
+      check(id > prevLease && ttl >= 1, `lease ${id} out of order, or ttl ${ttl}`);
+      prevLease = id;
+      sink.lease(id, ttl);
     } else {
       const requestId = text(r, 'request id');
       const idx = r.varuint('request index');
@@ -257,6 +272,7 @@ export function installSnapshot(s: Statements, buf: Buffer): Meta {
   s.clearKeys.run();
   s.clearChanges.run();
   s.clearRequests.run();
+  s.clearLeases.run();
   let requestCount = 0;
   let header: SnapshotHeader;
   try {
@@ -267,7 +283,9 @@ export function installSnapshot(s: Statements, buf: Buffer): Meta {
         s.restoreRequest.run(...record);
         requestCount += 1;
       },
+      lease: (id, ttl) => s.restoreLease.run(id, ttl),
     });
+    check(s.countOrphanLeaseKeys.get() === 0, 'a key is attached to a lease the snapshot does not have');
   } catch (err) {
     // A repeated request id (or any other broken table constraint) is a corrupt snapshot too.
     if (err instanceof Database.SqliteError && err.code.startsWith('SQLITE_CONSTRAINT')) {

@@ -18,6 +18,15 @@ export interface KeyRow {
   lease: number | null;
 }
 
+export interface LeaseRow {
+  id: number;
+  ttl: number;
+}
+
+export interface LeaseListRow extends LeaseRow {
+  keys: number;
+}
+
 export interface ChangeRow {
   rev: number;
   sub: number;
@@ -159,6 +168,16 @@ export interface Statements {
   readonly changesFrom: Database.Statement<[number, number, number], ChangeRow>;
   readonly deleteChangesUpTo: Database.Statement<[number]>;
 
+  readonly getLease: Database.Statement<[number], LeaseRow>;
+  readonly maxLeaseId: Database.Statement<[], number>;
+  readonly insertLease: Database.Statement<[id: number, ttl: number]>;
+  readonly deleteLease: Database.Statement<[number]>;
+  /** (after id, limit): leases with their key counts, by id. */
+  readonly listLeases: Database.Statement<[number, number], LeaseListRow>;
+  readonly keysWithLease: Database.Statement<[number], KeyRow>;
+  /** Keys whose lease does not exist (0 in a consistent store). */
+  readonly countOrphanLeaseKeys: Database.Statement<[], number>;
+
   readonly getRequestResult: Database.Statement<[string], string>;
   readonly insertRequest: Database.Statement<[requestId: string, idx: number, result: string]>;
   readonly pruneRequestsUpTo: Database.Statement<[idx: number]>;
@@ -169,12 +188,15 @@ export interface Statements {
   readonly dumpKeys: Database.Statement<[], KeyDumpRow>;
   readonly dumpChanges: Database.Statement<[], ChangeDumpRow>;
   readonly dumpRequests: Database.Statement<[], RequestDumpRow>;
+  readonly dumpLeases: Database.Statement<[], [id: number, ttl: number]>;
   readonly restoreKey: Database.Statement<KeyRecord>;
   readonly restoreChange: Database.Statement<ChangeRecord>;
   readonly restoreRequest: Database.Statement<RequestRecord>;
+  readonly restoreLease: Database.Statement<[id: number, ttl: number]>;
   readonly clearKeys: Database.Statement<[]>;
   readonly clearChanges: Database.Statement<[]>;
   readonly clearRequests: Database.Statement<[]>;
+  readonly clearLeases: Database.Statement<[]>;
 }
 
 export function prepareStatements(db: Database.Database): Statements {
@@ -212,6 +234,21 @@ export function prepareStatements(db: Database.Database): Statements {
     ),
     deleteChangesUpTo: db.prepare('DELETE FROM kv_changes WHERE rev <= ?'),
 
+    getLease: db.prepare('SELECT id, ttl FROM kv_leases WHERE id = ?'),
+    maxLeaseId: db.prepare<[], number>('SELECT ifnull(max(id), 0) FROM kv_leases').pluck(),
+    insertLease: db.prepare('INSERT INTO kv_leases (id, ttl) VALUES (?, ?)'),
+    deleteLease: db.prepare('DELETE FROM kv_leases WHERE id = ?'),
+    listLeases: db.prepare(
+      `SELECT id, ttl, (SELECT count(*) FROM kv_keys WHERE lease = kv_leases.id) AS keys
+       FROM kv_leases WHERE id > ? ORDER BY id LIMIT ?`,
+    ),
+    keysWithLease: db.prepare(`SELECT ${KEY_COLUMNS} FROM kv_keys WHERE lease = ? ORDER BY key`),
+    countOrphanLeaseKeys: db
+      .prepare<[], number>(
+        'SELECT count(*) FROM kv_keys WHERE lease IS NOT NULL AND lease NOT IN (SELECT id FROM kv_leases)',
+      )
+      .pluck(),
+
     getRequestResult: db
       .prepare<[string], string>('SELECT result FROM kv_requests WHERE request_id = ?')
       .pluck(),
@@ -240,6 +277,7 @@ export function prepareStatements(db: Database.Database): Statements {
         'SELECT length(CAST(request_id AS BLOB)), CAST(request_id || result AS BLOB), idx FROM kv_requests ORDER BY idx',
       )
       .raw(),
+    dumpLeases: db.prepare<[], [number, number]>('SELECT id, ttl FROM kv_leases ORDER BY id').raw(),
     restoreKey: db.prepare(`INSERT INTO kv_keys (${KEY_COLUMNS}) VALUES (?, CAST(? AS TEXT), ?, ?, ?, ?)`),
     restoreChange: db.prepare(
       `INSERT INTO kv_changes (${CHANGE_COLUMNS})
@@ -251,5 +289,7 @@ export function prepareStatements(db: Database.Database): Statements {
     clearKeys: db.prepare('DELETE FROM kv_keys'),
     clearChanges: db.prepare('DELETE FROM kv_changes'),
     clearRequests: db.prepare('DELETE FROM kv_requests'),
+    restoreLease: db.prepare('INSERT INTO kv_leases (id, ttl) VALUES (?, ?)'),
+    clearLeases: db.prepare('DELETE FROM kv_leases'),
   };
 }

@@ -17,7 +17,7 @@ export interface KeyValue {
   readonly modRevision: number;
   /** Number of puts since the key was created: 1 after the creating put. */
   readonly version: number;
-  /** Lease the key is attached to; null for none. Stored, not yet enforced. */
+  /** Lease the key is attached to (deleted with it); null for none. */
   readonly lease: number | null;
 }
 
@@ -97,7 +97,15 @@ export type ApplyOk =
       readonly succeeded: boolean;
       readonly responses: readonly OpResponse[];
     }
-  | { readonly type: 'compact'; readonly revision: number; readonly compactedRevision: number };
+  | { readonly type: 'compact'; readonly revision: number; readonly compactedRevision: number }
+  | { readonly type: 'leaseGrant'; readonly revision: number; readonly id: number; readonly ttl: number }
+  | {
+      readonly type: 'leaseRevoke';
+      readonly revision: number;
+      readonly id: number;
+      /** Keys deleted with the lease. */
+      readonly deleted: number;
+    };
 
 export interface ApplyError {
   readonly error: KvErrorInfo;

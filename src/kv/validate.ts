@@ -5,7 +5,13 @@
 import type { Command, Compare, Op } from './commands.js';
 import { KvError } from './errors.js';
 import { inBounds, keyBytes, rangeBounds } from './keys.js';
-import { MAX_KEY_BYTES, MAX_REQUEST_ID_BYTES, MAX_TXN_OPS, MAX_VALUE_BYTES } from './limits.js';
+import {
+  MAX_KEY_BYTES,
+  MAX_LEASE_TTL_SECONDS,
+  MAX_REQUEST_ID_BYTES,
+  MAX_TXN_OPS,
+  MAX_VALUE_BYTES,
+} from './limits.js';
 import type { RangeOptions } from './types.js';
 
 /** A lone UTF-16 surrogate: it would be stored as U+FFFD, so two keys could collide. */
@@ -162,6 +168,16 @@ export function validateCommand(cmd: Command): void {
       return;
     case 'compact':
       checkInteger(cmd.revision, 0, 'compact revision');
+      return;
+    case 'leaseGrant':
+      checkInteger(cmd.ttl, 1, 'lease ttl');
+      if (cmd.ttl > MAX_LEASE_TTL_SECONDS) {
+        throw new KvError('INVALID_ARGUMENT', `lease ttl must be at most ${MAX_LEASE_TTL_SECONDS} seconds`);
+      }
+      if (cmd.id !== undefined) checkInteger(cmd.id, 1, 'lease id');
+      return;
+    case 'leaseRevoke':
+      checkInteger(cmd.id, 1, 'lease id');
       return;
   }
 }

@@ -96,4 +96,24 @@ export const commandArb: fc.Arbitrary<Command> = fc.oneof(
     }),
     weight: 1,
   },
+  {
+    // Explicit ids collide with the puts' leaseIds (1..3); store-chosen ids come from the index.
+    arbitrary: withRequestId(
+      fc.record(
+        {
+          type: fc.constant('leaseGrant' as const),
+          ttl: fc.integer({ min: 1, max: 100 }),
+          id: fc.integer({ min: 1, max: 3 }),
+        },
+        { requiredKeys: ['type', 'ttl'] },
+      ),
+    ),
+    weight: 2,
+  },
+  {
+    arbitrary: withRequestId(
+      fc.record({ type: fc.constant('leaseRevoke' as const), id: fc.integer({ min: 1, max: 3 }) }),
+    ),
+    weight: 1,
+  },
 );

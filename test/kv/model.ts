@@ -32,6 +32,10 @@ export class KvModel {
   compacted = 0;
   readonly keys = new Map<string, KeyValue>();
   readonly events: ChangeEvent[] = [];
+  /** Lease id → TTL. */
+  readonly leases = new Map<number, number>();
+  /** The raft index of the last apply (the harness gives each apply the next one). */
+  private index = 0;
   private readonly requests = new Map<string, ApplyResult>();
 
   sorted(): KeyValue[] {
@@ -48,6 +52,7 @@ export class KvModel {
 
   /** Invalid commands are refused before the request id is looked up or remembered. */
   apply(cmd: Command): ApplyResult {
+    this.index++;
     if (cmd.type === 'txn' && (writesTwice(cmd.success) || writesTwice(cmd.failure))) {
       return { error: { code: 'INVALID_ARGUMENT', message: '' } };
     }
@@ -71,18 +76,58 @@ export class KvModel {
         this.compacted = cmd.revision;
         this.events.splice(0, this.events.filter((e) => e.revision <= cmd.revision).length);
         return { type: 'compact', revision: this.revision, compactedRevision: this.compacted };
+      case 'leaseGrant': {
+        if (cmd.id !== undefined && this.leases.has(cmd.id))
+          return { error: { code: 'LEASE_EXISTS', message: '' } };
+        const id = cmd.id ?? Math.max(this.index, Math.max(0, ...this.leases.keys()) + 1);
+        this.leases.set(id, cmd.ttl);
+        return { type: 'leaseGrant', revision: this.revision, id, ttl: cmd.ttl };
+      }
+      case 'leaseRevoke': {
+        if (!this.leases.has(cmd.id)) return { error: { code: 'LEASE_NOT_FOUND', message: '' } };
+        const w = this.writer();
+        let deleted = 0;
+        for (const kv of this.sorted()) {
+          if (kv.lease !== cmd.id) continue;
+          this.deleteKey(kv, w);
+          deleted++;
+        }
+        this.leases.delete(cmd.id);
+        return { type: 'leaseRevoke', revision: w.done(), id: cmd.id, deleted };
+      }
       case 'txn': {
         const succeeded = cmd.compare.every((c) => this.compareHolds(c));
+        if (!this.leasesExist(succeeded ? cmd.success : cmd.failure)) {
+          return { error: { code: 'LEASE_NOT_FOUND', message: '' } };
+        }
         const w = this.writer();
         const responses = (succeeded ? cmd.success : cmd.failure).map((op) => this.op(op, w));
         return { type: 'txn', revision: w.done(), succeeded, responses };
       }
       default: {
+        if (!this.leasesExist([cmd])) return { error: { code: 'LEASE_NOT_FOUND', message: '' } };
         const w = this.writer();
         const response = this.op(cmd, w);
         return { ...response, revision: w.done() } as ApplyResult;
       }
     }
+  }
+
+  private deleteKey(prev: KeyValue, w: { rev: number; sub: () => number }): void {
+    this.keys.delete(prev.key);
+    const kv: KeyValue = {
+      key: prev.key,
+      value: '',
+      createRevision: 0,
+      modRevision: w.rev,
+      version: 0,
+      lease: null,
+    };
+    this.events.push({ revision: w.rev, sub: w.sub(), type: 'delete', kv, prevKv: prev });
+  }
+
+  private leasesExist(ops: readonly Op[]): boolean {
+    return ops.every((op) => op.type !== 'put' || op.leaseId === undefined || this.leases.has(op.leaseId));
   }
 
   private compareHolds(c: Compare): boolean {
@@ -130,18 +175,7 @@ export class KvModel {
           op.type === 'delete'
             ? [this.keys.get(op.key)].filter((kv) => kv !== undefined)
             : this.sorted().filter((kv) => kv.key.startsWith(op.prefix));
-        for (const prev of victims) {
-          this.keys.delete(prev.key);
-          const kv: KeyValue = {
-            key: prev.key,
-            value: '',
-            createRevision: 0,
-            modRevision: w.rev,
-            version: 0,
-            lease: null,
-          };
-          this.events.push({ revision: w.rev, sub: w.sub(), type: 'delete', kv, prevKv: prev });
-        }
+        for (const prev of victims) this.deleteKey(prev, w);
         return op.prevKv === true
           ? { type: 'delete', deleted: victims.length, prevKvs: victims }
           : { type: 'delete', deleted: victims.length };

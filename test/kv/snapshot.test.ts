@@ -7,7 +7,10 @@ import { expectKvError, Harness } from './helpers.js';
 function populated(): Harness {
   const h = new Harness();
   h.put('a', 'alpha');
+  h.ok({ type: 'leaseGrant', id: 9, ttl: 30 });
+  h.ok({ type: 'leaseGrant', id: 12, ttl: 5 });
   h.ok({ type: 'put', key: 'b', value: 'beta', leaseId: 9, requestId: 'req-1' });
+  h.ok({ type: 'put', key: 'e', value: 'leased', leaseId: 12 });
   h.put('a', 'alpha2');
   h.ok({ type: 'delete', key: 'b', requestId: 'req-2' });
   h.put('ключ/😀', 'значение');
@@ -33,6 +36,7 @@ function observe(h: Harness): unknown {
     range: h.kv.range(),
     changes: h.kv.changesSince(h.kv.compactedRevision() + 1, 1000),
     compacted: h.kv.compactedRevision(),
+    leases: h.kv.leases(),
     lastIndex: h.kv.lastAppliedIndex(),
   };
 }

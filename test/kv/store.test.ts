@@ -42,12 +42,17 @@ describe('kv store - put, get, delete', () => {
     expect(h.kv.get('k').kv?.value).toBe('naïve 😀 \u0000 end');
   });
 
-  it('stores a lease id (not enforced yet) and a later put without one clears it', () => {
+  it('attaches a key to an existing lease only; a later put without one detaches it', () => {
     const h = new Harness();
+    expectError(h.apply({ type: 'put', key: 'a', value: '1', leaseId: 42 }), 'LEASE_NOT_FOUND');
+    expect(h.kv.get('a').kv).toBeUndefined();
+    h.ok({ type: 'leaseGrant', id: 42, ttl: 10 });
     h.ok({ type: 'put', key: 'a', value: '1', leaseId: 42 });
     expect(h.kv.get('a').kv?.lease).toBe(42);
+    expect(h.kv.lease(42)).toEqual({ id: 42, ttl: 10, keys: 1 });
     h.put('a', '2');
     expect(h.kv.get('a').kv?.lease).toBeNull();
+    expect(h.kv.lease(42)).toEqual({ id: 42, ttl: 10, keys: 0 });
   });
 
   it('deletes by prefix, in key order, in one revision', () => {
