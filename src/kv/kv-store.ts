@@ -186,6 +186,11 @@ export class KvStore {
     return getLease(this.s, id);
   }
 
+  /** Every lease's id and TTL, in id order (cheap: no key counts). */
+  leaseTtls(): [id: number, ttl: number][] {
+    return this.s.dumpLeases.all();
+  }
+
   /** Leases in id order, after `afterId` (0 for the first page), at most `limit`. */
   leases(afterId = 0, limit = 1_000): LeaseInfo[] {
     return listLeases(this.s, afterId, limit);

@@ -12,7 +12,9 @@ import { createApp } from './http/app.js';
 import { forwardToLeader } from './http/forward.js';
 import { registerHealthRoutes } from './http/health-routes.js';
 import { registerKvRoutes } from './http/kv-routes.js';
+import { registerLeaseRoutes } from './http/lease-routes.js';
 import { registerWatchRoutes } from './http/watch-routes.js';
+import { Lessor } from './lease/lessor.js';
 import { registerPeerStream } from './http/peer-stream.js';
 import { MemberProber } from './member-prober.js';
 import { NodeMetrics } from './metrics.js';
@@ -41,6 +43,7 @@ export class ConclaveNode implements NodeView {
   private readonly storage: SqliteRaftStorage;
   private readonly kv: KvStore;
   private readonly watches: WatchHub;
+  private readonly lessor: Lessor;
   private readonly driver: RaftDriver;
   private readonly transport: PeerTransport;
   private readonly prober: MemberProber;
@@ -149,6 +152,23 @@ export class ConclaveNode implements NodeView {
       maxKeyBytes: config.maxKeyBytes,
       maxValueBytes: config.maxValueBytes,
     });
+    this.lessor = new Lessor({
+      kv: this.kv,
+      isLeader: () => this.isLeader(),
+      propose: (command) => this.propose(command),
+      logger,
+    });
+    registerLeaseRoutes(this.app, {
+      kv: this.kv,
+      lessor: this.lessor,
+      isLeader: () => this.isLeader(),
+      propose: (command) => this.propose(command),
+      readBarrier: async () => {
+        await this.driver.readIndex(REQUEST_TIMEOUT_MS);
+      },
+      forward: (request, reply) =>
+        forwardToLeader(request, reply, this.leaderUrl(), config.name, REQUEST_TIMEOUT_MS + 2_000),
+    });
     registerWatchRoutes(this.app, {
       hub: this.watches,
       readBarrier: async () => {
@@ -168,6 +188,7 @@ export class ConclaveNode implements NodeView {
     }
     node.driver.start();
     node.prober.start();
+    node.lessor.start();
     logger.info(
       { name: config.name, cluster: config.clusterName, url: config.advertiseUrl, dataDir: config.dataDir },
       'node started',
@@ -183,6 +204,7 @@ export class ConclaveNode implements NodeView {
 
   private async doStop(transfer: boolean): Promise<void> {
     if (transfer) await this.handOverLeadership();
+    this.lessor.stop();
     this.prober.stop();
     await this.app.close();
     this.driver.stop();

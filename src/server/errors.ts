@@ -16,6 +16,8 @@ export const ERROR_STATUS = {
   KEY_NOT_FOUND: 404,
   COMPACTED: 410,
   FUTURE_REVISION: 400,
+  LEASE_NOT_FOUND: 404,
+  LEASE_EXISTS: 409,
   // Peer and admin authentication.
   UNAUTHORIZED: 401,
   WRONG_CLUSTER: 403,

@@ -1,24 +1,17 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import type { ApplyResult, Command, KvStore } from '../../kv/index.js';
-import { KvError, validateCommand, validateKey, validateRangeOptions } from '../../kv/index.js';
+import type { Command, KvStore } from '../../kv/index.js';
+import { validateKey, validateRangeOptions } from '../../kv/index.js';
 import { ServerError } from '../errors.js';
+import { checkKv, withRequestId, write } from './propose.js';
+import type { ProposeDeps } from './propose.js';
 import { parse } from './validation.js';
-import { CLIENT_ID_HEADER, FORWARDED_HEADER } from './forward.js';
-import type { ServerErrorCode } from '../errors.js';
 
 /** What the KV routes need from the node: consensus operations, and where the leader is. */
-export interface KvRouteDeps {
+export interface KvRouteDeps extends ProposeDeps {
   readonly kv: KvStore;
-  /** Proposes a command through Raft on this node; rejects NOT_LEADER on a follower. */
-  propose(command: Command): Promise<ApplyResult>;
   /** Resolves once a linearizable read may be served from this node's state. */
   readBarrier(): Promise<void>;
-  /**
-   * Sends the request on to the leader and relays its answer; answers 503 NO_LEADER when none is
-   * known. `error` is the NOT_LEADER error that made forwarding necessary.
-   */
-  forward(request: FastifyRequest, reply: FastifyReply, error: ServerError): Promise<FastifyReply>;
   readonly maxKeyBytes: number;
   readonly maxValueBytes: number;
 }
@@ -156,42 +149,6 @@ export function registerKvRoutes(app: FastifyInstance, deps: KvRouteDeps): void 
   });
 }
 
-async function write(
-  request: FastifyRequest,
-  reply: FastifyReply,
-  deps: KvRouteDeps,
-  command: Command,
-): Promise<unknown> {
-  checkKv(() => {
-    validateCommand(command);
-  });
-  let result: ApplyResult;
-  try {
-    result = await deps.propose(command);
-  } catch (error) {
-    if (error instanceof ServerError && error.code === 'NOT_LEADER')
-      return deps.forward(request, reply, error);
-    throw error;
-  }
-  if ('error' in result) {
-    throw new ServerError(kvCodeToServer(result.error.code), result.error.message);
-  }
-  void reply.header('x-conclave-revision', String(result.revision));
-  return result;
-}
-
-/**
- * The client's own x-request-id doubles as the exactly-once key of its write. An id generated
- * by a follower that forwarded the request is for logs only (it is never retried).
- */
-function withRequestId(request: FastifyRequest): { requestId?: string } {
-  const given = request.headers['x-request-id'];
-  if (typeof given !== 'string' || given !== request.id) return {};
-  if (request.headers[FORWARDED_HEADER] !== undefined && request.headers[CLIENT_ID_HEADER] === undefined)
-    return {};
-  return { requestId: given };
-}
-
 /** The node's configured limits apply to every key and value a txn carries, as to single writes. */
 function checkOpLimits(op: z.output<typeof opSchema>, deps: KvRouteDeps): void {
   if ('key' in op) checkKeyLimit(op.key, deps);
@@ -213,30 +170,6 @@ function keyFrom(raw: string, deps: KvRouteDeps): string {
     validateKey(raw);
   });
   return raw;
-}
-
-function checkKv(fn: () => void): void {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof KvError) throw new ServerError(kvCodeToServer(error.code), error.message);
-    throw error;
-  }
-}
-
-function kvCodeToServer(code: KvError['code']): ServerErrorCode {
-  switch (code) {
-    case 'KEY_TOO_LARGE':
-    case 'VALUE_TOO_LARGE':
-    case 'INVALID_ARGUMENT':
-    case 'COMPACTED':
-    case 'FUTURE_REVISION':
-      return code;
-    case 'BAD_COMMAND':
-      return 'INVALID_ARGUMENT';
-    default:
-      return 'INTERNAL';
-  }
 }
 
 function stripUndefined<T extends object>(o: T): { [K in keyof T]: Exclude<T[K], undefined> } {
