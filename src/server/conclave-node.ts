@@ -15,6 +15,8 @@ import { registerKvRoutes } from './http/kv-routes.js';
 import { registerLeaseRoutes } from './http/lease-routes.js';
 import { registerWatchRoutes } from './http/watch-routes.js';
 import { Lessor } from './lease/lessor.js';
+import { registerMemberRoutes } from './http/member-routes.js';
+import { Membership } from './membership/membership.js';
 import { registerPeerStream } from './http/peer-stream.js';
 import { MemberProber } from './member-prober.js';
 import { NodeMetrics } from './metrics.js';
@@ -44,6 +46,7 @@ export class ConclaveNode implements NodeView {
   private readonly kv: KvStore;
   private readonly watches: WatchHub;
   private readonly lessor: Lessor;
+  private readonly membership: Membership;
   private readonly driver: RaftDriver;
   private readonly transport: PeerTransport;
   private readonly prober: MemberProber;
@@ -121,7 +124,29 @@ export class ConclaveNode implements NodeView {
       this.metrics.fsyncSeconds.observe(seconds);
     });
     this.watches = new WatchHub(this.kv);
+    this.membership = new Membership({
+      self: config.name,
+      kv: this.kv,
+      configUrls: this.urls,
+      status: () => this.driver.status(),
+      propose: (command) => this.propose(command),
+      proposeConfChange: (change) => this.driver.proposeConfChange(change, REQUEST_TIMEOUT_MS),
+      isLive: (name) => this.prober.isLive(name, this.liveWithinMs),
+      onPeers: (peers) => {
+        for (const [name, url] of peers) {
+          this.transport.setPeer(name, url);
+          this.prober.setMember(name, url);
+        }
+        for (const name of [...this.prober.members.keys()]) {
+          if (peers.has(name)) continue;
+          this.transport.removePeer(name);
+          this.prober.removeMember(name);
+        }
+      },
+      logger,
+    });
     this.driver.on('applied', ({ index }) => {
+      this.membership.reconcile();
       this.watches.dispatch();
       this.maybeCompact(index);
     });
@@ -169,6 +194,13 @@ export class ConclaveNode implements NodeView {
       forward: (request, reply) =>
         forwardToLeader(request, reply, this.leaderUrl(), config.name, REQUEST_TIMEOUT_MS + 2_000),
     });
+    registerMemberRoutes(this.app, {
+      membership: this.membership,
+      isLeader: () => this.isLeader(),
+      status: () => this.status(),
+      forward: (request, reply) =>
+        forwardToLeader(request, reply, this.leaderUrl(), config.name, REQUEST_TIMEOUT_MS + 2_000),
+    });
     registerWatchRoutes(this.app, {
       hub: this.watches,
       readBarrier: async () => {
@@ -189,6 +221,7 @@ export class ConclaveNode implements NodeView {
     node.driver.start();
     node.prober.start();
     node.lessor.start();
+    node.membership.start();
     logger.info(
       { name: config.name, cluster: config.clusterName, url: config.advertiseUrl, dataDir: config.dataDir },
       'node started',
@@ -205,6 +238,7 @@ export class ConclaveNode implements NodeView {
   private async doStop(transfer: boolean): Promise<void> {
     if (transfer) await this.handOverLeadership();
     this.lessor.stop();
+    this.membership.stop();
     this.prober.stop();
     await this.app.close();
     this.driver.stop();
@@ -260,6 +294,7 @@ export class ConclaveNode implements NodeView {
       reasons.push(`${live} live member(s), minimum-nodes is ${this.config.minimumNodes}`);
     }
     if (!raftHealthy) reasons.push('not in contact with a leader that has quorum');
+    if (this.membership.isRemoved) reasons.push('this node was removed from the cluster');
     const ok = reasons.length === 0;
     return {
       ok,
@@ -278,7 +313,7 @@ export class ConclaveNode implements NodeView {
       const contact = id === this.name ? now : this.prober.members.get(id)?.lastContact;
       return {
         name: id,
-        url: this.urls.get(id) ?? '',
+        url: this.membership.urlOf(id) ?? '',
         voter: s.conf.voters.includes(id),
         lastContactMs: contact === undefined ? null : now - contact,
         live: id === this.name || this.prober.isLive(id, this.liveWithinMs, now),
@@ -317,7 +352,7 @@ export class ConclaveNode implements NodeView {
 
   private leaderUrl(): string | undefined {
     const leader = this.driver.status().leader;
-    return leader === '' ? undefined : this.urls.get(leader);
+    return leader === '' ? undefined : this.membership.urlOf(leader);
   }
 
   /** Compacts the log once snapshot-threshold entries were applied since the last compaction. */

@@ -36,6 +36,9 @@ export const ERROR_STATUS = {
   TIMEOUT: 504,
   // Membership administration.
   CONF_CHANGE_PENDING: 409,
+  MEMBER_EXISTS: 409,
+  MEMBER_NOT_FOUND: 404,
+  NO_QUORUM: 409,
   INVALID_CONF_CHANGE: 400,
   INVALID_TRANSFER_TARGET: 400,
   // A bug: logged with the request id.

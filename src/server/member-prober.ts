@@ -25,6 +25,10 @@ export class MemberProber {
     this.members.set(name, { url, lastContact: undefined });
   }
 
+  removeMember(name: string): void {
+    this.members.delete(name);
+  }
+
   start(): void {
     this.probeAll();
     this.timer = setInterval(() => {

@@ -100,6 +100,9 @@ export class ProcessCluster {
     this.root = root;
   }
 
+  /** The first `founders` nodes form the cluster; the others join later (initial-cluster-state existing). */
+  founders = Number.POSITIVE_INFINITY;
+
   static async create(size: number, extraArgs: readonly string[] = []): Promise<ProcessCluster> {
     const root = mkdtempSync(join(tmpdir(), 'conclave-cluster-'));
     const ports = await freePorts(size);
@@ -112,8 +115,16 @@ export class ProcessCluster {
     return new ProcessCluster(nodes, root, extraArgs);
   }
 
-  initialCluster(): string {
-    return this.nodes.map((n) => `${n.name}=${n.url}`).join(',');
+  /** The founders, plus `joiner` when it is not one of them. */
+  initialCluster(joiner?: string): string {
+    return this.nodes
+      .filter((n, i) => i < this.founders || n.name === joiner)
+      .map((n) => `${n.name}=${n.url}`)
+      .join(',');
+  }
+
+  isFounder(name: string): boolean {
+    return this.nodes.findIndex((n) => n.name === name) < this.founders;
   }
 
   node(name: string): NodeSpec {
@@ -136,7 +147,8 @@ export class ProcessCluster {
         '--listen',
         `127.0.0.1:${spec.port}`,
         '--initial-cluster',
-        this.initialCluster(),
+        this.initialCluster(name),
+        ...(this.isFounder(name) ? [] : ['--initial-cluster-state', 'existing']),
         '--data-dir',
         spec.dataDir,
         '--heartbeat-interval',
@@ -164,7 +176,7 @@ export class ProcessCluster {
   }
 
   startAll(): void {
-    for (const n of this.nodes) this.start(n.name);
+    for (const n of this.nodes) if (this.isFounder(n.name)) this.start(n.name);
   }
 
   isRunning(name: string): boolean {
@@ -215,7 +227,7 @@ export class ProcessCluster {
   }
 
   async waitReady(
-    names: readonly string[] = this.nodes.map((n) => n.name),
+    names: readonly string[] = this.nodes.filter((n) => this.isRunning(n.name)).map((n) => n.name),
     timeoutMs = 15_000,
   ): Promise<void> {
     const deadline = Date.now() + timeoutMs;
