@@ -68,6 +68,7 @@ export function loadNodeConfig(options: LoadNodeConfigOptions): NodeConfig {
     minimumNodes: need('minimum-nodes'),
     heartbeatIntervalMs: need('heartbeat-interval'),
     electionTimeoutMs: need('election-timeout'),
+    memberHeartbeatIntervalMs: need('member-heartbeat-interval'),
     snapshotThreshold: need('snapshot-threshold'),
     snapshotTrailingEntries: need('snapshot-trailing-entries'),
     secret: secret.state === 'set' ? secret.secret.value : undefined,

@@ -156,6 +156,7 @@ export const SETTING_SCHEMAS = {
   'minimum-nodes': integer(1),
   'heartbeat-interval': duration(1),
   'election-timeout': duration(1),
+  'member-heartbeat-interval': duration(100),
   'snapshot-threshold': integer(1),
   'snapshot-trailing-entries': integer(0),
   secret: z

@@ -13,6 +13,7 @@ export const SETTING_KEYS = [
   'minimum-nodes',
   'heartbeat-interval',
   'election-timeout',
+  'member-heartbeat-interval',
   'snapshot-threshold',
   'snapshot-trailing-entries',
   'secret',
@@ -123,6 +124,13 @@ const ROWS: Readonly<Record<SettingKey, Row>> = {
     type: 'duration',
     default: '100ms',
     description: 'How often the leader sends heartbeats to the other primaries.',
+  },
+  'member-heartbeat-interval': {
+    placeholder: 'duration',
+    type: 'duration',
+    default: '5s',
+    description:
+      'How often each node refreshes its member record (GET /v1/members). A record not refreshed for 3 intervals expires with its lease.',
   },
   'election-timeout': {
     placeholder: 'duration',

@@ -32,6 +32,8 @@ export interface NodeConfig {
   readonly heartbeatIntervalMs: number;
   /** ≥ 5 × heartbeatIntervalMs */
   readonly electionTimeoutMs: number;
+  /** How often the member record is refreshed; it expires after 3 of these (≥ 100). */
+  readonly memberHeartbeatIntervalMs: number;
   /** ≥ 1 */
   readonly snapshotThreshold: number;
   /** ≥ 0 */

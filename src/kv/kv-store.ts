@@ -18,6 +18,8 @@
 
 import type Database from 'better-sqlite3';
 import { checkCompaction, compactLog, readChanges } from './changes.js';
+import { listActivity, recordActivity } from './activity.js';
+import type { ActivityEntry } from './activity.js';
 import { getLease, grantLease, listLeases, requireLeasesOf, revokeLease } from './leases.js';
 import type { LeaseInfo } from './leases.js';
 import { decodeCommand, type Command, type Op, type TxnCommand } from './commands.js';
@@ -186,6 +188,11 @@ export class KvStore {
     return getLease(this.s, id);
   }
 
+  /** The last joins, leaves, expiries and removals of member records, oldest first. */
+  activity(): ActivityEntry[] {
+    return listActivity(this.s);
+  }
+
   /** Every lease's id and TTL, in id order (cheap: no key counts). */
   leaseTtls(): [id: number, ttl: number][] {
     return this.s.dumpLeases.all();
@@ -223,7 +230,9 @@ export class KvStore {
       const first = lookupRequest(this.s, requestId);
       if (first !== undefined) return first;
     }
+    const before = meta.revision;
     const result = this.execute(cmd, meta, index);
+    if (meta.revision > before) recordActivity(this.s, cmd, meta.revision);
     if (requestId !== undefined) recordRequest(this.s, meta, requestId, index, result, this.retention);
     return result;
   }

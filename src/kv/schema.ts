@@ -16,6 +16,8 @@ export const KV_SCHEMA_VERSION = 1;
  *   unique index on the request id for lookups.
  * kv_leases: the granted leases (id, TTL in seconds). Expiry is not stored: the leader tracks it in
  *   memory and revokes through the log. Every kv_keys.lease is NULL or a kv_leases.id.
+ * kv_activity: the last ACTIVITY_KEEP joins, leaves, expiries and removals of member records
+ *   (keys under _conclave/members/), by sequence number.
  * kv_meta: one row. Invariants: every kv_keys.mod_rev and kv_changes.rev <= revision;
  *   every kv_changes.rev > compacted_revision; request_count = COUNT(*) of kv_requests;
  *   every kv_requests.idx <= last_index.
@@ -58,6 +60,13 @@ CREATE TABLE IF NOT EXISTS kv_leases (
   ttl INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS kv_keys_by_lease ON kv_keys (lease) WHERE lease IS NOT NULL;
+CREATE TABLE IF NOT EXISTS kv_activity (
+  seq INTEGER PRIMARY KEY,
+  revision INTEGER NOT NULL,
+  member TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('join', 'leave', 'expire', 'remove')),
+  reason TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS kv_requests (
   idx INTEGER PRIMARY KEY,
   request_id TEXT NOT NULL UNIQUE,

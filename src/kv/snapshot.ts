@@ -9,6 +9,7 @@
 //                prev flag u8, if 1: value, createRev, modRev, version, lease?  (kv_changes, (rev, sub) order)
 //     3 request  request id, index, result JSON                             (kv_requests, index order)
 //     4 lease    id, ttl                                                    (kv_leases, id order)
+//     5 activity seq, revision, member, kind, reason                        (kv_activity, seq order)
 //   0 end
 //   SHA-256 of every byte before it (32 bytes)
 //
@@ -37,6 +38,8 @@ const TAG_KEY = 1;
 const TAG_CHANGE = 2;
 const TAG_REQUEST = 3;
 const TAG_LEASE = 4;
+const TAG_ACTIVITY = 5;
+const ACTIVITY_KINDS = ['join', 'leave', 'expire', 'remove'];
 
 const KIND_PUT = 0;
 const KIND_DELETE = 1;
@@ -95,6 +98,16 @@ export function writeSnapshot(s: Statements, meta: Meta): Buffer {
     w.varuint(id);
     w.varuint(ttl);
   }
+  for (const a of s.listActivity.iterate()) {
+    w.u8(TAG_ACTIVITY);
+    w.varuint(a.seq);
+    w.varuint(a.revision);
+    const member = Buffer.from(a.member, 'utf8');
+    const reason = Buffer.from(a.reason, 'utf8');
+    w.slice(member, 0, member.length);
+    w.u8(ACTIVITY_KINDS.indexOf(a.kind));
+    w.slice(reason, 0, reason.length);
+  }
   w.u8(TAG_END);
   const chunks = w.finish();
   const hash = createHash('sha256');
@@ -123,6 +136,7 @@ interface SnapshotSink {
   change(record: ChangeRecord): void;
   request(record: RequestRecord): void;
   lease(id: number, ttl: number): void;
+  activity(seq: number, revision: number, member: string, kind: string, reason: string): void;
 }
 
 function text(r: Reader, what: string): Buffer {
@@ -156,10 +170,11 @@ function scan(buf: Buffer, sink: SnapshotSink): SnapshotHeader {
   let prevSub = -1;
   let prevIdx = 0;
   let prevLease = 0;
+  let prevActivity = 0;
   for (;;) {
     const tag = r.u8('record tag');
     if (tag === TAG_END) break;
-    check(tag >= lastTag && tag <= TAG_LEASE, `unexpected record tag ${tag} at byte ${r.offset - 1}`);
+    check(tag >= lastTag && tag <= TAG_ACTIVITY, `unexpected record tag ${tag} at byte ${r.offset - 1}`);
     lastTag = tag;
     if (tag === TAG_KEY) {
       const k = key(r, 'key');
@@ -226,6 +241,18 @@ function scan(buf: Buffer, sink: SnapshotSink): SnapshotHeader {
         prevVersion,
         prevLease,
       ]);
+    } else if (tag === TAG_ACTIVITY) {
+      const seq = r.varuint('activity seq');
+      const rev = r.varuint('activity revision');
+      const member = text(r, 'activity member').toString('utf8');
+      const kind = ACTIVITY_KINDS[r.u8('activity kind')];
+      const reason = text(r, 'activity reason').toString('utf8');
+      check(
+        seq > prevActivity && rev <= revision && kind !== undefined,
+        `activity ${seq} out of order or range`,
+      );
+      prevActivity = seq;
+      sink.activity(seq, rev, member, kind ?? '', reason);
     } else if (tag === TAG_LEASE) {
       const id = r.varuint('lease id');
       const ttl = r.varuint('lease ttl');
@@ -273,6 +300,7 @@ export function installSnapshot(s: Statements, buf: Buffer): Meta {
   s.clearChanges.run();
   s.clearRequests.run();
   s.clearLeases.run();
+  s.clearActivity.run();
   let requestCount = 0;
   let header: SnapshotHeader;
   try {
@@ -284,6 +312,7 @@ export function installSnapshot(s: Statements, buf: Buffer): Meta {
         requestCount += 1;
       },
       lease: (id, ttl) => s.restoreLease.run(id, ttl),
+      activity: (seq, rev, member, kind, reason) => s.restoreActivity.run(seq, rev, member, kind, reason),
     });
     check(s.countOrphanLeaseKeys.get() === 0, 'a key is attached to a lease the snapshot does not have');
   } catch (err) {

@@ -27,6 +27,14 @@ export interface LeaseListRow extends LeaseRow {
   keys: number;
 }
 
+export interface ActivityRow {
+  seq: number;
+  revision: number;
+  member: string;
+  kind: 'join' | 'leave' | 'expire' | 'remove';
+  reason: string;
+}
+
 export interface ChangeRow {
   rev: number;
   sub: number;
@@ -178,6 +186,14 @@ export interface Statements {
   /** Keys whose lease does not exist (0 in a consistent store). */
   readonly countOrphanLeaseKeys: Database.Statement<[], number>;
 
+  readonly insertActivity: Database.Statement<
+    [revision: number, member: string, kind: string, reason: string]
+  >;
+  readonly trimActivity: Database.Statement<[keep: number]>;
+  readonly listActivity: Database.Statement<[], ActivityRow>;
+  readonly restoreActivity: Database.Statement<[number, number, string, string, string]>;
+  readonly clearActivity: Database.Statement<[]>;
+
   readonly getRequestResult: Database.Statement<[string], string>;
   readonly insertRequest: Database.Statement<[requestId: string, idx: number, result: string]>;
   readonly pruneRequestsUpTo: Database.Statement<[idx: number]>;
@@ -248,6 +264,18 @@ export function prepareStatements(db: Database.Database): Statements {
         'SELECT count(*) FROM kv_keys WHERE lease IS NOT NULL AND lease NOT IN (SELECT id FROM kv_leases)',
       )
       .pluck(),
+
+    insertActivity: db.prepare(
+      'INSERT INTO kv_activity (seq, revision, member, kind, reason) VALUES ((SELECT ifnull(max(seq), 0) + 1 FROM kv_activity), ?, ?, ?, ?)',
+    ),
+    trimActivity: db.prepare(
+      'DELETE FROM kv_activity WHERE seq <= (SELECT ifnull(max(seq), 0) FROM kv_activity) - ?',
+    ),
+    listActivity: db.prepare('SELECT seq, revision, member, kind, reason FROM kv_activity ORDER BY seq'),
+    restoreActivity: db.prepare(
+      'INSERT INTO kv_activity (seq, revision, member, kind, reason) VALUES (?, ?, ?, ?, ?)',
+    ),
+    clearActivity: db.prepare('DELETE FROM kv_activity'),
 
     getRequestResult: db
       .prepare<[string], string>('SELECT result FROM kv_requests WHERE request_id = ?')

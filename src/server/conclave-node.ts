@@ -17,6 +17,8 @@ import { registerWatchRoutes } from './http/watch-routes.js';
 import { Lessor } from './lease/lessor.js';
 import { registerMemberRoutes } from './http/member-routes.js';
 import { Membership } from './membership/membership.js';
+import { registerRegistryRoutes } from './http/registry-routes.js';
+import { MemberRegistry } from './registry/member-registry.js';
 import { registerPeerStream } from './http/peer-stream.js';
 import { MemberProber } from './member-prober.js';
 import { NodeMetrics } from './metrics.js';
@@ -47,6 +49,8 @@ export class ConclaveNode implements NodeView {
   private readonly watches: WatchHub;
   private readonly lessor: Lessor;
   private readonly membership: Membership;
+  private readonly registry: MemberRegistry;
+  private requests = 0;
   private readonly driver: RaftDriver;
   private readonly transport: PeerTransport;
   private readonly prober: MemberProber;
@@ -201,6 +205,35 @@ export class ConclaveNode implements NodeView {
       forward: (request, reply) =>
         forwardToLeader(request, reply, this.leaderUrl(), config.name, REQUEST_TIMEOUT_MS + 2_000),
     });
+    registerRegistryRoutes(this.app, {
+      kv: this.kv,
+      readBarrier: async () => {
+        await this.driver.readIndex(REQUEST_TIMEOUT_MS);
+      },
+    });
+    this.app.addHook('onResponse', (_request, _reply, done) => {
+      this.requests++;
+      done();
+    });
+    const startedAt = new Date().toISOString();
+    this.registry = new MemberRegistry({
+      name: config.name,
+      localUrl: localUrl(config.listen),
+      intervalMs: config.memberHeartbeatIntervalMs,
+      describe: () => ({
+        name: config.name,
+        role: 'primary',
+        cluster: config.clusterName,
+        apiUrl: config.advertiseUrl,
+        version: VERSION,
+        startedAt,
+        heartbeatIntervalMs: config.memberHeartbeatIntervalMs,
+        raftState: this.driver.status().role,
+        appliedRevision: this.kv.revision(),
+      }),
+      requestCount: () => this.requests,
+      logger: logger.child({ component: 'registry' }),
+    });
     registerWatchRoutes(this.app, {
       hub: this.watches,
       readBarrier: async () => {
@@ -222,6 +255,7 @@ export class ConclaveNode implements NodeView {
     node.prober.start();
     node.lessor.start();
     node.membership.start();
+    node.registry.start();
     logger.info(
       { name: config.name, cluster: config.clusterName, url: config.advertiseUrl, dataDir: config.dataDir },
       'node started',
@@ -236,6 +270,8 @@ export class ConclaveNode implements NodeView {
   }
 
   private async doStop(transfer: boolean): Promise<void> {
+    // The record goes at once (a clean leave) while the cluster can still take the revoke.
+    await this.registry.stop();
     if (transfer) await this.handOverLeadership();
     this.lessor.stop();
     this.membership.stop();
@@ -372,4 +408,15 @@ function readVersion(): string {
   } catch {
     return '0.0.0';
   }
+}
+
+/** Where this node's own API answers, from its listen address. */
+function localUrl(listen: { host: string; port: number }): string {
+  const host =
+    listen.host === '0.0.0.0' || listen.host === ''
+      ? '127.0.0.1'
+      : listen.host === '::'
+        ? '::1'
+        : listen.host;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${listen.port}`;
 }

@@ -159,6 +159,11 @@ export class ProcessCluster {
         this.secret,
         '--log-level',
         'info',
+        // Member records are written once at start, not every few seconds in the middle of
+        // tests that compare revisions; the registry's own test sets a short interval.
+        ...(this.extraArgs.includes('--member-heartbeat-interval')
+          ? []
+          : ['--member-heartbeat-interval', '1h']),
         ...this.extraArgs,
         ...args,
       ],
