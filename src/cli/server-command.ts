@@ -1,4 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
+import type { Logger } from 'pino';
 import {
   configHelp,
   ConfigError,
@@ -6,6 +8,8 @@ import {
   helpRequested,
   loadNodeConfig,
 } from '../config/index.js';
+import type { NodeConfig } from '../config/index.js';
+import { SecondaryNode } from '../secondary/secondary-node.js';
 import { ConclaveNode } from '../server/conclave-node.js';
 import { resolveIdentity } from '../server/node-identity.js';
 import { StorageError } from '../storage/index.js';
@@ -30,6 +34,7 @@ export async function runServer(argv: readonly string[]): Promise<number> {
     }
     throw error;
   }
+  if (config.role === 'secondary') return runSecondary(config);
   const identity = resolveIdentity(config, process.cwd());
   const logger = pino({ level: config.logLevel, base: { node: identity.name } });
   let node: ConclaveNode;
@@ -49,6 +54,37 @@ export async function runServer(argv: readonly string[]): Promise<number> {
     }
     throw error;
   }
+  return untilSignal(node, logger);
+}
+
+/** A secondary needs no data dir: its name is configured or made up for this run. */
+async function runSecondary(config: NodeConfig): Promise<number> {
+  const name = config.name ?? `secondary-${randomBytes(3).toString('hex')}`;
+  const logger = pino({ level: config.logLevel, base: { node: name } });
+  if (config.join.length === 0) {
+    process.stderr.write(
+      'conclave: a secondary needs join: the URLs of one or more primaries (--join URL,...)\n',
+    );
+    return EXIT.badConfig;
+  }
+  let node: SecondaryNode;
+  try {
+    node = await SecondaryNode.start({ ...config, name }, logger);
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
+      process.stderr.write(
+        `conclave: cannot listen on ${config.listen.host}:${config.listen.port}: ${code}\n`,
+      );
+      return EXIT.badConfig;
+    }
+    throw error;
+  }
+  return untilSignal(node, logger);
+}
+
+/** Runs until SIGTERM/SIGINT, then stops gracefully; a second signal exits at once. */
+function untilSignal(node: { stop(): Promise<void> }, logger: Logger): Promise<number> {
   return new Promise<number>((resolve) => {
     let signalled = false;
     const onSignal = (signal: NodeJS.Signals): void => {

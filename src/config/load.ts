@@ -78,6 +78,11 @@ export function loadNodeConfig(options: LoadNodeConfigOptions): NodeConfig {
     maxValueBytes: need('max-value-bytes'),
     join: need('join'),
     staleAfterMs: settings['stale-after']?.value,
+    joinRetries: need('join-retries'),
+    joinTimeoutMs: need('join-timeout'),
+    stateFile:
+      settings['state-file'] === undefined ? undefined : resolve(options.cwd, settings['state-file'].value),
+    snapshotCompression: need('snapshot-compression'),
     configFile,
   };
 }

@@ -168,7 +168,11 @@ export const SETTING_SCHEMAS = {
   'max-key-bytes': size(1),
   'max-value-bytes': size(1),
   join: urlList,
+  'join-retries': integer(0),
+  'join-timeout': duration(100),
   'stale-after': duration(1),
+  'state-file': text('a file path'),
+  'snapshot-compression': integer(-1).pipe(z.number().max(9, { error: 'expected at most 9' })),
 } as const satisfies Readonly<Record<SettingKey, z.ZodType>>;
 
 /** The typed value of each setting. */

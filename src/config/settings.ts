@@ -23,7 +23,11 @@ export const SETTING_KEYS = [
   'max-key-bytes',
   'max-value-bytes',
   'join',
+  'join-retries',
+  'join-timeout',
   'stale-after',
+  'state-file',
+  'snapshot-compression',
 ] as const;
 
 /** A setting's name: its YAML key, and its flag without `--`. */
@@ -200,6 +204,33 @@ const ROWS: Readonly<Record<SettingKey, Row>> = {
     repeatable: true,
     description:
       'URLs of running nodes a secondary connects to: comma-separated, a YAML list, or the flag repeated.',
+  },
+  'join-retries': {
+    placeholder: 'n',
+    type: 'integer ≥ 0',
+    default: 5,
+    description:
+      'Secondaries: attempts per join URL round (with backoff) to fetch a snapshot before starting the round again.',
+  },
+  'join-timeout': {
+    placeholder: 'duration',
+    type: 'duration',
+    default: '10s',
+    description: 'Secondaries: time limit of one snapshot download or connection attempt to a primary.',
+  },
+  'state-file': {
+    placeholder: 'path',
+    type: 'file path',
+    default: undefined,
+    defaultText: 'none',
+    description:
+      'Secondaries: save the replica here every 10 s and at shutdown, and serve it at once on the next start, even while the primaries are down.',
+  },
+  'snapshot-compression': {
+    placeholder: 'level',
+    type: 'integer -1 … 9',
+    default: 6,
+    description: 'Primaries: gzip level of the snapshots served to secondaries (-1: not compressed).',
   },
   'stale-after': {
     placeholder: 'duration',

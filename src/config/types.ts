@@ -49,6 +49,12 @@ export interface NodeConfig {
   /** Normalized URLs, unique. */
   readonly join: readonly string[];
   readonly staleAfterMs: number | undefined;
+  readonly joinRetries: number;
+  readonly joinTimeoutMs: number;
+  /** Absolute path; secondaries only. */
+  readonly stateFile: string | undefined;
+  /** gzip level -1 (off) … 9 */
+  readonly snapshotCompression: number;
   /** Absolute path of the YAML file read, if any. */
   readonly configFile: string | undefined;
 }

@@ -19,6 +19,7 @@
 import type Database from 'better-sqlite3';
 import { checkCompaction, compactLog, readChanges } from './changes.js';
 import { listActivity, recordActivity } from './activity.js';
+import { applyChangeEvents } from './replica-apply.js';
 import type { ActivityEntry } from './activity.js';
 import { getLease, grantLease, listLeases, requireLeasesOf, revokeLease } from './leases.js';
 import type { LeaseInfo } from './leases.js';
@@ -37,6 +38,7 @@ import type {
   ApplyError,
   ApplyOk,
   ApplyResult,
+  ChangeEvent,
   ChangesResult,
   GetResult,
   OpResponse,
@@ -137,11 +139,13 @@ export class KvStore {
    * anything changes, and the records are installed in a savepoint (nested in the caller's
    * transaction) that is rolled back if one of them breaks an invariant.
    */
-  restore(bytes: Uint8Array): void {
+  restore(bytes: Uint8Array, replica = false): void {
     this.requireTransaction('restore');
     const buf = checkSnapshotEnvelope(bytes);
     this.transaction(() => {
-      writeMeta(this.s, installSnapshot(this.s, buf));
+      const meta = installSnapshot(this.s, buf, replica);
+      writeMeta(this.s, meta);
+      this.replicaPosition = { revision: meta.revision, sub: Number.MAX_SAFE_INTEGER };
     });
   }
 
@@ -187,6 +191,40 @@ export class KvStore {
   lease(id: number): LeaseInfo | undefined {
     return getLease(this.s, id);
   }
+
+  /** Replica only: replaces the state with a snapshot, in its own transaction. */
+  restoreReplica(bytes: Uint8Array): void {
+    this.transaction(() => {
+      this.restore(bytes, true);
+    });
+  }
+
+  /**
+   * Replica only (a secondary's copy, never a Raft-applied store): applies change events read
+   * from another store's change log, in one transaction. Throws KvError PRECONDITION_FAILED if
+   * they do not continue this store's log; nothing is applied then.
+   */
+  applyChangeEvents(events: readonly ChangeEvent[]): void {
+    const position = { ...this.replicaPosition };
+    this.transaction(() => {
+      const meta = readMeta(this.s);
+      applyChangeEvents(this.s, meta, position, events);
+      writeMeta(this.s, meta);
+    });
+    // Only once the transaction held: a refused batch leaves the position where it was.
+    this.replicaPosition = position;
+  }
+
+  /** Replica only: where to resume a change stream (a watch's Last-Event-ID). */
+  replicaResumeId(): string {
+    const p = this.replicaPosition;
+    return p.sub === Number.MAX_SAFE_INTEGER || p.revision !== this.revision()
+      ? String(this.revision())
+      : `${p.revision}:${p.sub}`;
+  }
+
+  /** The (revision, sub) of the last change event applied by applyChangeEvents. */
+  private replicaPosition = { revision: 0, sub: -1 };
 
   /** The last joins, leaves, expiries and removals of member records, oldest first. */
   activity(): ActivityEntry[] {

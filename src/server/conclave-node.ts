@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { NodeConfig } from '../config/index.js';
@@ -18,6 +17,7 @@ import { Lessor } from './lease/lessor.js';
 import { registerMemberRoutes } from './http/member-routes.js';
 import { Membership } from './membership/membership.js';
 import { registerRegistryRoutes } from './http/registry-routes.js';
+import { registerSnapshotRoutes } from './http/snapshot-routes.js';
 import { MemberRegistry } from './registry/member-registry.js';
 import { registerPeerStream } from './http/peer-stream.js';
 import { MemberProber } from './member-prober.js';
@@ -25,11 +25,11 @@ import { NodeMetrics } from './metrics.js';
 import type { HealthReport, NodeStatus, NodeView } from './node-view.js';
 import { RaftDriver } from './raft-driver.js';
 import { WatchHub } from './watch/watch-hub.js';
+import { VERSION } from './version.js';
 
 /** A node's configuration once its name and data dir are settled. */
 export type ResolvedNodeConfig = NodeConfig & { readonly name: string; readonly dataDir: string };
 
-const VERSION = readVersion();
 /** How long a client write or linearizable read may wait for consensus before TIMEOUT. */
 const REQUEST_TIMEOUT_MS = 10_000;
 /** Bytes one peer frame may carry: append batches and snapshot chunks. */
@@ -204,6 +204,13 @@ export class ConclaveNode implements NodeView {
       status: () => this.status(),
       forward: (request, reply) =>
         forwardToLeader(request, reply, this.leaderUrl(), config.name, REQUEST_TIMEOUT_MS + 2_000),
+    });
+    registerSnapshotRoutes(this.app, {
+      kv: this.kv,
+      readBarrier: async () => {
+        await this.driver.readIndex(REQUEST_TIMEOUT_MS);
+      },
+      compression: config.snapshotCompression,
     });
     registerRegistryRoutes(this.app, {
       kv: this.kv,
@@ -396,17 +403,6 @@ export class ConclaveNode implements NodeView {
     const keep = this.config.snapshotTrailingEntries;
     if (applied - this.storage.firstIndex() < this.config.snapshotThreshold + keep) return;
     this.storage.compact(applied - keep);
-  }
-}
-
-function readVersion(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-      version?: string;
-    };
-    return pkg.version ?? '0.0.0';
-  } catch {
-    return '0.0.0';
   }
 }
 

@@ -32,6 +32,8 @@ export const ERROR_STATUS = {
   UNCOMMITTED_LIMIT: 503,
   PROPOSAL_DROPPED: 503,
   SHUTTING_DOWN: 503,
+  NOT_SYNCED: 503,
+  STALE: 503,
   FORWARD_FAILED: 502,
   TIMEOUT: 504,
   // Membership administration.

@@ -17,6 +17,7 @@ describe('config - defaults', () => {
       minimumNodes: 1,
       heartbeatIntervalMs: 100,
       electionTimeoutMs: 500,
+      memberHeartbeatIntervalMs: 5000,
       snapshotThreshold: 10000,
       snapshotTrailingEntries: 5000,
       secret: undefined,
@@ -26,6 +27,10 @@ describe('config - defaults', () => {
       maxValueBytes: 1024 * 1024,
       join: [],
       staleAfterMs: undefined,
+      joinRetries: 5,
+      joinTimeoutMs: 10_000,
+      stateFile: undefined,
+      snapshotCompression: 6,
       configFile: undefined,
     });
   });

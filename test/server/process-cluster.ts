@@ -180,6 +180,47 @@ export class ProcessCluster {
     return child;
   }
 
+  /** Starts a secondary named `name` on `port`, joining every founder. */
+  startSecondary(name: string, port: number, args: readonly string[] = []): ChildProcess {
+    const join = this.nodes.filter((n) => this.isFounder(n.name)).map((n) => n.url);
+    const child = spawn(
+      process.execPath,
+      [
+        BIN,
+        'server',
+        '--role',
+        'secondary',
+        '--name',
+        name,
+        '--cluster-name',
+        'test',
+        '--listen',
+        `127.0.0.1:${port}`,
+        ...(args.includes('--join') ? [] : ['--join', join.join(',')]),
+        '--secret',
+        this.secret,
+        '--log-level',
+        'info',
+        ...(args.includes('--member-heartbeat-interval') ? [] : ['--member-heartbeat-interval', '1h']),
+        ...args,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    this.track(name, child);
+    return child;
+  }
+
+  private track(name: string, child: ChildProcess): void {
+    this.logs.set(name, '');
+    const append = (chunk: Buffer): void => {
+      const log = (this.logs.get(name) ?? '') + chunk.toString();
+      this.logs.set(name, log.length > 200_000 ? log.slice(-100_000) : log);
+    };
+    child.stdout?.on('data', append);
+    child.stderr?.on('data', append);
+    this.procs.set(name, child);
+  }
+
   startAll(): void {
     for (const n of this.nodes) if (this.isFounder(n.name)) this.start(n.name);
   }
@@ -260,7 +301,7 @@ export class ProcessCluster {
   }
 
   async stopAll(): Promise<void> {
-    await Promise.all(this.nodes.map((n) => this.kill(n.name, 'SIGKILL')));
+    await Promise.all([...this.procs.keys()].map((name) => this.kill(name, 'SIGKILL')));
   }
 
   async destroy(): Promise<void> {

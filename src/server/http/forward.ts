@@ -30,17 +30,8 @@ export async function forwardToLeader(
   }
   const headers: Record<string, string> = { 'x-request-id': request.id, [FORWARDED_HEADER]: self };
   if (request.headers['x-request-id'] === request.id) headers[CLIENT_ID_HEADER] = '1';
-  const contentType = request.headers['content-type'];
-  if (typeof contentType === 'string') headers['content-type'] = contentType;
-  let res;
   try {
-    res = await httpRequest(new URL(request.url, leaderUrl), {
-      method: request.method as 'GET' | 'PUT' | 'POST' | 'DELETE',
-      headers,
-      body: request.body === undefined ? null : JSON.stringify(request.body),
-      headersTimeout: timeoutMs,
-      bodyTimeout: timeoutMs,
-    });
+    return await relay(request, reply, leaderUrl, headers, timeoutMs);
   } catch (cause) {
     request.log.warn({ leaderUrl, err: (cause as Error).message }, 'forwarding to the leader failed');
     throw new ServerError(
@@ -50,6 +41,48 @@ export async function forwardToLeader(
       { cause },
     );
   }
+}
+
+/**
+ * A secondary's forwarding: to the first primary that answers, trying each in turn. Not marked
+ * as forwarded, so a primary that is a follower forwards it once more, to its leader. The
+ * x-request-id goes along, so a retried write stays exactly-once.
+ */
+export async function forwardToPrimary(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  primaries: readonly string[],
+  timeoutMs: number,
+): Promise<FastifyReply> {
+  const headers: Record<string, string> = { 'x-request-id': request.id };
+  const failures: string[] = [];
+  for (const url of primaries) {
+    try {
+      return await relay(request, reply, url, headers, timeoutMs);
+    } catch (cause) {
+      failures.push(`${url}: ${(cause as Error).message}`);
+    }
+  }
+  request.log.warn({ failures }, 'forwarding to the primaries failed');
+  throw new ServerError('FORWARD_FAILED', 'no primary could be reached; retry', { failures });
+}
+
+async function relay(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  target: string,
+  headers: Record<string, string>,
+  timeoutMs: number,
+): Promise<FastifyReply> {
+  const contentType = request.headers['content-type'];
+  if (typeof contentType === 'string') headers['content-type'] = contentType;
+  const res = await httpRequest(new URL(request.url, target), {
+    method: request.method as 'GET' | 'PUT' | 'POST' | 'DELETE',
+    headers,
+    body: request.body === undefined ? null : JSON.stringify(request.body),
+    headersTimeout: timeoutMs,
+    bodyTimeout: timeoutMs,
+  });
   const body = Buffer.from(await res.body.arrayBuffer());
   for (const name of RELAYED_HEADERS) {
     const value = res.headers[name];

@@ -130,6 +130,22 @@ export class WatchHub {
     }
   }
 
+  /**
+   * The store was replaced wholesale (a secondary re-bootstrapped from a snapshot): no watch can
+   * vouch for continuity across that, so each ends with COMPACTED and its client starts afresh.
+   */
+  reset(): void {
+    const compacted = this.kv.compactedRevision();
+    for (const w of [...this.watches]) {
+      this.failCompacted(
+        w,
+        Math.max(compacted, this.kv.revision()) + 1,
+        Math.max(compacted, this.kv.revision()),
+      );
+    }
+    this.end = { revision: this.kv.revision() + 1, sub: 0 };
+  }
+
   /** Ends every watch (node shutting down); sinks are closed by their owners. */
   closeAll(): void {
     for (const w of this.watches) w.closed = true;
