@@ -62,7 +62,7 @@ export class ConclaveCluster
   implements BenchCluster
 {
   readonly system = 'conclave';
-  private readonly secret = 'bench-secret-0123456789abcdef';
+  readonly secret = 'bench-secret-0123456789abcdef';
 
   private constructor(
     nodes: readonly (BenchNode & { readonly port: number; readonly dataDir: string })[],

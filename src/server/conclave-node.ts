@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { request } from 'undici';
 import type { Logger } from 'pino';
 import type { NodeConfig } from '../config/index.js';
 import { encodeCommand, KvStore } from '../kv/index.js';
@@ -136,6 +137,17 @@ export class ConclaveNode implements NodeView {
       propose: (command) => this.propose(command),
       proposeConfChange: (change) => this.driver.proposeConfChange(change, REQUEST_TIMEOUT_MS),
       isLive: (name) => this.prober.isLive(name, this.liveWithinMs),
+      fetchMembers: async (url) => {
+        const res = await request(new URL('/v1/cluster/members', url), {
+          headersTimeout: 1_000,
+          bodyTimeout: 1_000,
+        });
+        if (res.statusCode !== 200) {
+          await res.body.dump();
+          throw new Error(`answered ${res.statusCode}`);
+        }
+        return (await res.body.json()) as { appliedIndex: number; members: { name: string }[] };
+      },
       onPeers: (peers) => {
         for (const [name, url] of peers) {
           this.transport.setPeer(name, url);

@@ -29,6 +29,7 @@ export function registerMemberRoutes(app: FastifyInstance, deps: MemberRouteDeps
     const contact = new Map(status.members.map((m) => [m.name, m]));
     return {
       leader: status.raft.leader,
+      appliedIndex: status.raft.appliedIndex,
       members: deps.membership.members().map((m) => ({
         ...m,
         live: contact.get(m.name)?.live ?? false,

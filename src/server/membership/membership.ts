@@ -26,6 +26,8 @@ export interface MembershipDeps {
   proposeConfChange(change: ConfChange): Promise<unknown>;
   /** Whether a peer answered recently (the leader's own progress view is used first). */
   isLive(name: NodeId): boolean;
+  /** A peer's membership and how far it has applied (GET /v1/cluster/members). */
+  fetchMembers(url: string): Promise<{ appliedIndex: number; members: readonly { name: string }[] }>;
   /** The set of peers to talk to changed: (name, url) for each member but this node. */
   onPeers(peers: ReadonlyMap<NodeId, string>): void;
   readonly logger: Logger;
@@ -61,8 +63,43 @@ export class Membership {
     this.reconcile();
     this.timer = setInterval(() => {
       void this.promoteCaughtUpLearners();
+      void this.checkRemovedWhileCutOff();
     }, PROMOTE_EVERY_MS);
     this.timer.unref();
+  }
+
+  private askingPeers = false;
+  private lastAsked = 0;
+
+  /**
+   * A removed follower may never apply its own removal: once the leader applies it, the leader
+   * stops sending to it, so the commit index that covers the removal may never arrive. A member
+   * cut off from any leader for two election timeouts therefore asks its peers for their
+   * membership; a peer that has applied at least as much as this node and does not list it
+   * proves the removal committed.
+   */
+  private async checkRemovedWhileCutOff(): Promise<void> {
+    const status = this.deps.status();
+    const now = Date.now();
+    if (this.removed || !this.everMember || this.askingPeers || now - this.lastAsked < 1_000) return;
+    if (status.role === 'leader' || status.ticksSinceLeaderContact < 2 * status.electionTicks) return;
+    this.askingPeers = true;
+    this.lastAsked = now;
+    try {
+      for (const [name, url] of this.peers) {
+        const view = await this.deps.fetchMembers(url).catch(() => undefined);
+        if (view === undefined || view.appliedIndex < status.applied) continue;
+        if (view.members.some((m) => m.name === this.deps.self)) continue;
+        this.removed = true;
+        this.deps.logger.warn(
+          { toldBy: name },
+          'this node was removed from the cluster; it keeps running so that the others can finish the change: stop it when /status shows it gone',
+        );
+        return;
+      }
+    } finally {
+      this.askingPeers = false;
+    }
   }
 
   stop(): void {
