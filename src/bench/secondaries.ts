@@ -236,7 +236,7 @@ async function bootstrap(cluster: ConclaveCluster, o: Options): Promise<void> {
   const snap = await request(`${leader}/v1/snapshot`);
   const wire = (await snap.body.arrayBuffer()).byteLength;
   process.stdout.write(
-    `snapshot: ${snap.headers['x-conclave-snapshot-bytes'] as string} bytes, ${wire} on the wire (gzip level 6)\n`,
+    `snapshot: ${snap.headers['x-conclave-snapshot-bytes'] as string} bytes, ${wire} on the wire (gzip level 1, the default)\n`,
   );
   const [port] = await freePorts(1);
   const url = `http://127.0.0.1:${port!}`;

@@ -229,8 +229,9 @@ const ROWS: Readonly<Record<SettingKey, Row>> = {
   'snapshot-compression': {
     placeholder: 'level',
     type: 'integer -1 … 9',
-    default: 6,
-    description: 'Primaries: gzip level of the snapshots served to secondaries (-1: not compressed).',
+    default: 1,
+    description:
+      'Primaries: gzip level of the snapshots served to secondaries (-1: not compressed). Level 1 gets most of the size down for a fraction of the CPU of higher levels.',
   },
   'stale-after': {
     placeholder: 'duration',

@@ -241,9 +241,13 @@ export class KvStore {
     return listLeases(this.s, afterId, limit);
   }
 
-  /** The whole state (keys, change log, exactly-once table, revisions) as snapshot bytes. */
-  serialize(): Uint8Array {
-    const build = (): Buffer => writeSnapshot(this.s, readMeta(this.s));
+  /**
+   * The whole state (keys, change log, exactly-once table, revisions) as snapshot bytes; with
+   * `history: false`, only the keys and leases, compacted at the current revision (what a
+   * replica needs to start from: its cost follows the state, not its history).
+   */
+  serialize(options: { history?: boolean } = {}): Uint8Array {
+    const build = (): Buffer => writeSnapshot(this.s, readMeta(this.s), options.history ?? true);
     return this.db.inTransaction ? build() : (this.transaction.deferred(build) as Buffer);
   }
 

@@ -45,12 +45,13 @@ const KIND_PUT = 0;
 const KIND_DELETE = 1;
 
 /** The state as snapshot bytes. Run inside a (read) transaction so that the reads agree. */
-export function writeSnapshot(s: Statements, meta: Meta): Buffer {
+export function writeSnapshot(s: Statements, meta: Meta, history = true): Buffer {
   const w = new ChunkWriter();
   for (const byte of MAGIC) w.u8(byte);
   w.u8(FORMAT_VERSION);
   w.varuint(meta.revision);
-  w.varuint(meta.compacted_revision);
+  // Without history the snapshot says everything up to its revision is compacted (true of it).
+  w.varuint(history ? meta.compacted_revision : meta.revision);
   w.varuint(meta.last_index);
   for (const [keyBytes, keyValue, createRev, modRev, version, lease] of s.dumpKeys.iterate()) {
     w.u8(TAG_KEY);
@@ -61,7 +62,7 @@ export function writeSnapshot(s: Statements, meta: Meta): Buffer {
     w.varuint(version);
     w.nullableVaruint(lease);
   }
-  for (const c of s.dumpChanges.iterate()) {
+  for (const c of history ? s.dumpChanges.iterate() : []) {
     const [rev, sub, kind, keyBytes, valueBytes, bytes, createRev, version, lease] = c;
     const [, , , , , , , , , prevCreateRev, prevModRev, prevVersion, prevLease] = c;
     const valueEnd = keyBytes + (valueBytes ?? 0);
@@ -87,7 +88,7 @@ export function writeSnapshot(s: Statements, meta: Meta): Buffer {
       w.nullableVaruint(prevLease);
     }
   }
-  for (const [idBytes, idResult, idx] of s.dumpRequests.iterate()) {
+  for (const [idBytes, idResult, idx] of history ? s.dumpRequests.iterate() : []) {
     w.u8(TAG_REQUEST);
     w.slice(idResult, 0, idBytes);
     w.varuint(idx);
@@ -98,7 +99,7 @@ export function writeSnapshot(s: Statements, meta: Meta): Buffer {
     w.varuint(id);
     w.varuint(ttl);
   }
-  for (const a of s.listActivity.iterate()) {
+  for (const a of history ? s.listActivity.iterate() : []) {
     w.u8(TAG_ACTIVITY);
     w.varuint(a.seq);
     w.varuint(a.revision);

@@ -187,7 +187,10 @@ export class ReplicaSync {
       this.changesApplied += events.length;
       hub.dispatch();
     };
-    /** Applies every buffered revision older than `below` (all of them when undefined). */
+    /**
+     * Applies the buffered events of every revision older than `below` (all when undefined) in
+     * one transaction: under load a chunk carries many revisions, and they cost one commit.
+     */
     const flush = (below?: number): void => {
       const cut = below === undefined ? pending.length : pending.findIndex((e) => e.revision >= below);
       const n = cut < 0 ? pending.length : cut;
@@ -212,11 +215,11 @@ export class ReplicaSync {
             throw new Error(`the primary ended the stream: ${message.data.slice(0, 200)}`);
           }
           if (message.event !== 'put' && message.event !== 'delete') continue;
-          const event = toChangeEvent(message.id, message.data);
-          // A revision's changes come together: once a later one starts, the earlier are whole.
-          flush(event.revision);
-          pending.push(event);
+          pending.push(toChangeEvent(message.id, message.data));
         }
+        // A revision's changes come together: every revision but the last one seen is whole.
+        const last = pending.at(-1);
+        if (last !== undefined) flush(last.revision);
         if (pending.length > 0) {
           idle = setTimeout(() => {
             try {

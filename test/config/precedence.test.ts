@@ -30,7 +30,7 @@ describe('config - defaults', () => {
       joinRetries: 5,
       joinTimeoutMs: 10_000,
       stateFile: undefined,
-      snapshotCompression: 6,
+      snapshotCompression: 1,
       configFile: undefined,
     });
   });

@@ -2,9 +2,12 @@ import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
 import type { KvStore } from '../../kv/index.js';
+import { parse } from './validation.js';
 
 const gzipAsync = promisify(gzip);
+const query = z.strictObject({ history: z.enum(['true', 'false']).optional() });
 
 /** Headers of a snapshot answer: what a secondary checks before it uses the bytes. */
 export const SNAPSHOT_HEADERS = {
@@ -28,11 +31,12 @@ export interface SnapshotRouteDeps {
  * sure it is up to date (ReadIndex), so the snapshot is never older than what a client saw.
  */
 export function registerSnapshotRoutes(app: FastifyInstance, deps: SnapshotRouteDeps): void {
-  app.get('/v1/snapshot', async (_request, reply) => {
+  app.get('/v1/snapshot', async (request, reply) => {
+    const { history } = parse(query, request.query, 'query');
     await deps.readBarrier();
     const revision = deps.kv.revision();
     const keys = deps.kv.range({ countOnly: true }).count;
-    const bytes = Buffer.from(deps.kv.serialize());
+    const bytes = Buffer.from(deps.kv.serialize({ history: history === 'true' }));
     const digest = createHash('sha256').update(bytes).digest('hex');
     void reply
       .header('content-type', 'application/octet-stream')
