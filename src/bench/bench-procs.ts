@@ -189,3 +189,19 @@ export async function pollUntil<T>(
     await sleep(intervalMs);
   }
 }
+
+/** Runs a benchmark's main: child processes are cleaned up however it ends; a failure exits 1. */
+export function runBench(main: () => Promise<void>): void {
+  main().then(
+    () => {
+      cleanupNow();
+    },
+    (error: unknown) => {
+      process.stderr.write(
+        `bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+      );
+      cleanupNow();
+      process.exitCode = 1;
+    },
+  );
+}

@@ -8,7 +8,7 @@
 import { parseArgs } from 'node:util';
 import { Pool, request } from 'undici';
 import { ConclaveCluster, node } from './bench-cluster.js';
-import { cleanupNow, freePorts, installCleanup, pollUntil, sleep, TrackedProcess } from './bench-procs.js';
+import { freePorts, installCleanup, pollUntil, runBench, sleep, TrackedProcess } from './bench-procs.js';
 
 const USAGE = `usage: node dist/bench/secondaries.js [options]
   --secondaries N   secondaries for the propagation run (default 20)
@@ -284,15 +284,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => {
-    cleanupNow();
-  },
-  (error: unknown) => {
-    process.stderr.write(
-      `bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-    );
-    cleanupNow();
-    process.exitCode = 1;
-  },
-);
+runBench(main);

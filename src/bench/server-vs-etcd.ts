@@ -14,7 +14,7 @@ import type { FailoverResult } from './bench-failover.js';
 import { measureFailover } from './bench-failover.js';
 import type { LoadResult } from './bench-load.js';
 import { runLoad } from './bench-load.js';
-import { cleanupNow, installCleanup } from './bench-procs.js';
+import { cleanupNow, installCleanup, runBench } from './bench-procs.js';
 import { EtcdCluster, ensureEtcd } from './etcd-cluster.js';
 
 interface Options {
@@ -314,15 +314,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => {
-    cleanupNow();
-  },
-  (error: unknown) => {
-    process.stderr.write(
-      `bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-    );
-    cleanupNow();
-    process.exitCode = 1;
-  },
-);
+runBench(main);

@@ -45,13 +45,7 @@ export async function runServer(argv: readonly string[]): Promise<number> {
       process.stderr.write(`conclave: refusing to start: ${error.message} [${error.code}]\n`);
       return EXIT.dataRefused;
     }
-    const code = (error as { code?: unknown }).code;
-    if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
-      process.stderr.write(
-        `conclave: cannot listen on ${config.listen.host}:${config.listen.port}: ${code}\n`,
-      );
-      return EXIT.badConfig;
-    }
+    if (cannotListen(config, error)) return EXIT.badConfig;
     throw error;
   }
   return untilSignal(node, logger);
@@ -71,16 +65,18 @@ async function runSecondary(config: NodeConfig): Promise<number> {
   try {
     node = await SecondaryNode.start({ ...config, name }, logger);
   } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
-      process.stderr.write(
-        `conclave: cannot listen on ${config.listen.host}:${config.listen.port}: ${code}\n`,
-      );
-      return EXIT.badConfig;
-    }
+    if (cannotListen(config, error)) return EXIT.badConfig;
     throw error;
   }
   return untilSignal(node, logger);
+}
+
+/** Says so when starting failed because the listen address is taken or not ours. */
+function cannotListen(config: NodeConfig, error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  if (code !== 'EADDRINUSE' && code !== 'EACCES' && code !== 'EADDRNOTAVAIL') return false;
+  process.stderr.write(`conclave: cannot listen on ${config.listen.host}:${config.listen.port}: ${code}\n`);
+  return true;
 }
 
 /** Runs until SIGTERM/SIGINT, then stops gracefully; a second signal exits at once. */

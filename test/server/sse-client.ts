@@ -1,11 +1,9 @@
 // A minimal server-sent-events reader over undici, for the watch tests.
 import { request } from 'undici';
+import { SseReader } from '../../src/secondary/sse-reader.js';
 
-export interface SseEvent {
-  readonly id: string | undefined;
-  readonly event: string;
-  readonly data: string;
-}
+export type { SseMessage as SseEvent } from '../../src/secondary/sse-reader.js';
+import type { SseMessage as SseEvent } from '../../src/secondary/sse-reader.js';
 
 export interface SseStream {
   readonly status: number;
@@ -32,18 +30,9 @@ export async function openSse(url: string, headers: Record<string, string> = {})
   if (!isStream) body = await res.body.text();
   const ended = isStream
     ? (async () => {
-        let buffer = '';
+        const reader = new SseReader();
         try {
-          for await (const chunk of res.body) {
-            buffer += (chunk as Buffer).toString('utf8');
-            let cut: number;
-            while ((cut = buffer.indexOf('\n\n')) >= 0) {
-              const block = buffer.slice(0, cut);
-              buffer = buffer.slice(cut + 2);
-              const parsed = parseBlock(block);
-              if (parsed !== undefined) events.push(parsed);
-            }
-          }
+          for await (const chunk of res.body) events.push(...reader.push(chunk as Buffer));
         } catch {
           // Aborted by close() or a broken connection: the stream is over either way.
         }
@@ -70,21 +59,4 @@ export async function openSse(url: string, headers: Record<string, string> = {})
       controller.abort();
     },
   };
-}
-
-function parseBlock(block: string): SseEvent | undefined {
-  let id: string | undefined;
-  let event = 'message';
-  const data: string[] = [];
-  for (const line of block.split('\n')) {
-    if (line.startsWith(':') || line === '') continue;
-    const colon = line.indexOf(':');
-    const field = colon < 0 ? line : line.slice(0, colon);
-    const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
-    if (field === 'id') id = value;
-    else if (field === 'event') event = value;
-    else if (field === 'data') data.push(value);
-  }
-  if (data.length === 0) return undefined;
-  return { id, event, data: data.join('\n') };
 }
