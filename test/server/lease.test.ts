@@ -107,6 +107,7 @@ describe('leases (real processes)', () => {
       ['DELETE', '/v1/leases/abc', undefined, 400, 'VALIDATION_FAILED'],
       ['PUT', '/v1/kv/bad-lease', { value: 'x', leaseId: 987654 }, 404, 'LEASE_NOT_FOUND'],
     ];
+    await cluster.waitRegistered();
     const before = await http(`${url}/v1/kv?prefix=`);
     for (const [method, path, json, status, expected] of cases) {
       const res = await http(`${url}${path}`, { method, ...(json === undefined ? {} : { json }) });

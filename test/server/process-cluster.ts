@@ -287,6 +287,27 @@ export class ProcessCluster {
     }
   }
 
+  /**
+   * Waits until every running primary's member record is written, so that no background
+   * registry write lands in a test that compares revisions (with the tests' one-hour heartbeat
+   * interval, a node writes its record once after it starts).
+   */
+  async waitRegistered(timeoutMs = 10_000): Promise<void> {
+    const running = this.nodes.filter((n) => this.isRunning(n.name));
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const res = await http(`${running[0]!.url}/v1/kv?prefix=_conclave/members/`, {
+        timeoutMs: 1_000,
+      }).catch(() => undefined);
+      const names = ((res?.body as { kvs?: { key: string }[] } | undefined)?.kvs ?? []).map((kv) =>
+        kv.key.slice('_conclave/members/'.length),
+      );
+      if (running.every((n) => names.includes(n.name))) return;
+      if (Date.now() > deadline) throw new Error(`member records not all written: ${names.join(',')}`);
+      await sleep(50);
+    }
+  }
+
   /** Waits until the node's output contains `text` (its log reaches us through a pipe, later). */
   async waitForLog(name: string, text: string, timeoutMs = 5_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
