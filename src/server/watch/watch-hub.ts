@@ -95,6 +95,14 @@ export class WatchHub {
 
   /** Offers every change applied since the last call to the live watches. Call after each apply. */
   dispatch(): void {
+    let anyLive = false;
+    for (const w of this.watches) anyLive ||= w.live;
+    if (!anyLive) {
+      // Nobody to feed: skip reading the log on the write path. Watches that are catching up
+      // read it themselves, and turn live only at its end, which this cursor marks.
+      this.end = { revision: this.kv.revision() + 1, sub: 0 };
+      return;
+    }
     for (;;) {
       const page = this.kv.changesSince(this.end.revision, PAGE, this.end.sub);
       if (page.compacted) {
