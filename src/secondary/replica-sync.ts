@@ -18,8 +18,12 @@ export interface ReplicaSyncOptions {
 
 class Compacted extends Error {}
 
-/** The longest a revision's events wait for the rest of it before they are applied anyway. */
-const IDLE_FLUSH_MS = 5;
+/**
+ * The primary marks each revision's last change (`revisionEnd`): the revision is applied as soon as
+ * that change arrives. Should a mark
+ * never come (a primary of an older version), buffered changes are applied after this long idle.
+ */
+const IDLE_FLUSH_MS = 50;
 /** The primary sends a progress notice after this long without a change: our sign of life. */
 const PROGRESS_MS = 1_000;
 
@@ -180,6 +184,8 @@ export class ReplicaSync {
     this.lastContact = Date.now();
     const reader = new SseReader();
     let pending: ChangeEvent[] = [];
+    /** How many of `pending` form whole revisions, ready to apply. */
+    let whole = 0;
     let idle: NodeJS.Timeout | undefined;
     const apply = (events: ChangeEvent[]): void => {
       if (events.length === 0) return;
@@ -187,15 +193,11 @@ export class ReplicaSync {
       this.changesApplied += events.length;
       hub.dispatch();
     };
-    /**
-     * Applies the buffered events of every revision older than `below` (all when undefined) in
-     * one transaction: under load a chunk carries many revisions, and they cost one commit.
-     */
-    const flush = (below?: number): void => {
-      const cut = below === undefined ? pending.length : pending.findIndex((e) => e.revision >= below);
-      const n = cut < 0 ? pending.length : cut;
-      const ready = pending.slice(0, n);
-      pending = pending.slice(n);
+    /** Applies everything buffered, in one transaction (a progress notice, the idle timer, the end). */
+    const flush = (): void => {
+      const ready = pending;
+      pending = [];
+      whole = 0;
       apply(ready);
     };
     try {
@@ -215,11 +217,23 @@ export class ReplicaSync {
             throw new Error(`the primary ended the stream: ${message.data.slice(0, 200)}`);
           }
           if (message.event !== 'put' && message.event !== 'delete') continue;
-          pending.push(toChangeEvent(message.id, message.data));
+          const { event, revisionEnd } = toChangeEvent(message.id, message.data);
+          pending.push(event);
+          if (revisionEnd) whole = pending.length;
         }
-        // A revision's changes come together: every revision but the last one seen is whole.
+        // One transaction for every whole revision of the chunk: marked ones, and every one
+        // before the last revision seen (a later revision has started, so those are complete).
         const last = pending.at(-1);
-        if (last !== undefined) flush(last.revision);
+        if (last !== undefined) {
+          const before = pending.findIndex((e) => e.revision >= last.revision);
+          whole = Math.max(whole, before < 0 ? pending.length : before);
+        }
+        if (whole > 0) {
+          const ready = pending.slice(0, whole);
+          pending = pending.slice(whole);
+          whole = 0;
+          apply(ready);
+        }
         if (pending.length > 0) {
           idle = setTimeout(() => {
             try {
@@ -245,17 +259,20 @@ export class ReplicaSync {
   }
 }
 
-function toChangeEvent(id: string | undefined, data: string): ChangeEvent {
+function toChangeEvent(id: string | undefined, data: string): { event: ChangeEvent; revisionEnd: boolean } {
   const match = /^(\d+):(\d+)$/.exec(id ?? '');
   if (match === null) throw new Error(`a change event without a revision:sub id (${id ?? 'none'})`);
-  const parsed = JSON.parse(data) as Omit<ChangeEvent, 'sub'>;
+  const parsed = JSON.parse(data) as Omit<ChangeEvent, 'sub'> & { revisionEnd?: boolean };
   const event: ChangeEvent = {
     revision: Number(match[1]),
     sub: Number(match[2]),
     type: parsed.type,
     kv: parsed.kv,
   };
-  return parsed.prevKv === undefined ? event : { ...event, prevKv: parsed.prevKv };
+  return {
+    event: parsed.prevKv === undefined ? event : { ...event, prevKv: parsed.prevKv },
+    revisionEnd: parsed.revisionEnd === true,
+  };
 }
 
 function sleep(ms: number): Promise<void> {

@@ -7,14 +7,17 @@ import { Harness } from '../kv/helpers.js';
 
 class TestSink implements WatchSink {
   readonly events: ChangeEvent[] = [];
+  /** For each event, whether it was marked as the last change of its revision. */
+  readonly ends: boolean[] = [];
   readonly progressed: number[] = [];
   failed: { code: string; details: { oldest: number; compactedRevision: number } } | undefined;
   /** While > 0, each event taken counts down; at 0 the sink reports full until release(). */
   room = Number.POSITIVE_INFINITY;
   private waiting: (() => void)[] = [];
 
-  event(event: ChangeEvent): boolean {
+  event(event: ChangeEvent, revisionEnd: boolean): boolean {
     this.events.push(event);
+    this.ends.push(revisionEnd);
     this.room--;
     return this.room > 0;
   }
@@ -78,6 +81,26 @@ describe('WatchHub', () => {
     });
     hub.dispatch();
     expect(sink.ids()).toEqual(['1:0:a/1', '3:0:a/2', '4:0:a/3', '5:0:a/4', '5:2:a/5']);
+    expect(sink.ends).toEqual([true, true, true, false, true]);
+  });
+
+  it('marks the last change of each revision across page boundaries', async () => {
+    const { h, hub } = setup();
+    // Revisions of 3 changes each, so that pages of 500 cut through some of them.
+    for (let r = 0; r < 400; r++) {
+      h.ok({
+        type: 'txn',
+        compare: [],
+        success: [0, 1, 2].map((i) => ({ type: 'put' as const, key: `t/${r}/${i}`, value: 'x' })),
+        failure: [],
+      });
+    }
+    hub.dispatch();
+    const sink = new TestSink();
+    watch(hub, { prefix: '' }, 1, sink);
+    await settle();
+    expect(sink.events).toHaveLength(1_200);
+    expect(sink.ends).toEqual(sink.events.map((e) => e.sub === 2));
   });
 
   it('a single-key watch sees only that key', async () => {

@@ -79,7 +79,7 @@ export function registerWatchRoutes(app: FastifyInstance, deps: WatchRouteDeps):
 
     const prevKv = query.prevKv === true;
     const sink: WatchSink = {
-      event: (event) => res.write(formatEvent(event, prevKv)),
+      event: (event, revisionEnd) => res.write(formatEvent(event, prevKv, revisionEnd)),
       progress: (revision) => {
         res.write(`id: ${revision}\nevent: progress\ndata: {"revision":${revision}}\n\n`);
       },
@@ -147,8 +147,9 @@ function parseLastEventId(value: string | string[] | undefined): Cursor | undefi
     : { revision, sub: Number(match[2]) + 1 };
 }
 
-function formatEvent(event: ChangeEvent, withPrev: boolean): string {
+function formatEvent(event: ChangeEvent, withPrev: boolean, revisionEnd: boolean): string {
   const data: Record<string, unknown> = { type: event.type, revision: event.revision, kv: event.kv };
   if (withPrev && event.prevKv !== undefined) data.prevKv = event.prevKv;
+  if (revisionEnd) data.revisionEnd = true;
   return `id: ${event.revision}:${event.sub}\nevent: ${event.type}\ndata: ${JSON.stringify(data)}\n\n`;
 }

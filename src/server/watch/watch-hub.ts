@@ -11,8 +11,12 @@ export type WatchFilter = { readonly key: string } | { readonly prefix: string }
 
 /** The receiving end of a watch (an SSE stream, or an in-process listener). */
 export interface WatchSink {
-  /** Takes one event (always); returns false when the sink is now full and wants no more until drained(). */
-  event(event: ChangeEvent): boolean;
+  /**
+   * Takes one event (always); returns false when the sink is now full and wants no more until
+   * drained(). `revisionEnd`: no change follows it at its revision in the whole log (a filtered
+   * watch may get a revision's changes without the one that carries it).
+   */
+  event(event: ChangeEvent, revisionEnd: boolean): boolean;
   /** Everything up to `revision` was delivered (only called while the watch is caught up). */
   progress(revision: number): void;
   /** The watch cannot go on; the sink should end the stream. */
@@ -104,7 +108,7 @@ export class WatchHub {
       return;
     }
     for (;;) {
-      const page = this.kv.changesSince(this.end.revision, PAGE, this.end.sub);
+      const page = this.page(this.end);
       if (page.compacted) {
         // Changes went before they were dispatched (a compaction or a snapshot applied in the same
         // batch): a live watch can no longer be given everything, so it ends.
@@ -114,12 +118,13 @@ export class WatchHub {
         this.end = { revision: this.kv.revision() + 1, sub: 0 };
         return;
       }
-      for (const event of page.events) {
+      for (const [i, event] of page.events.entries()) {
         const next = { revision: event.revision, sub: event.sub + 1 };
+        const revisionEnd = page.ends[i]!;
         for (const w of this.watches) {
           if (!w.live || !matches(w.filter, event.kv.key)) continue;
           w.lastSent = Date.now();
-          if (!w.sink.event(event)) {
+          if (!w.sink.event(event, revisionEnd)) {
             // Full: this watch reads the log itself from the next change, once the sink drains.
             w.live = false;
             w.cursor = next;
@@ -163,17 +168,17 @@ export class WatchHub {
   private async catchUp(w: Watch, drainFirst: boolean): Promise<void> {
     if (drainFirst) await w.sink.drained();
     while (!w.closed) {
-      const page = this.kv.changesSince(w.cursor.revision, PAGE, w.cursor.sub);
+      const page = this.page(w.cursor);
       if (page.compacted) {
         this.failCompacted(w, page.oldest, page.compactedRevision);
         return;
       }
       let full = false;
-      for (const event of page.events) {
+      for (const [i, event] of page.events.entries()) {
         w.cursor = { revision: event.revision, sub: event.sub + 1 };
         if (!matches(w.filter, event.kv.key)) continue;
         w.lastSent = Date.now();
-        if (!w.sink.event(event)) full = true;
+        if (!w.sink.event(event, page.ends[i]!)) full = true;
         if (full) break;
       }
       if (!full && !page.more) {
@@ -183,6 +188,27 @@ export class WatchHub {
       }
       await w.sink.drained();
     }
+  }
+
+  /**
+   * Up to PAGE changes from `from`, each marked with whether it ends its revision: one change
+   * more is read as a lookahead, and at the end of the log the last revision is complete.
+   */
+  private page(
+    from: Cursor,
+  ):
+    | { compacted: true; oldest: number; compactedRevision: number }
+    | { compacted: false; events: readonly ChangeEvent[]; ends: boolean[]; more: boolean; revision: number } {
+    const read = this.kv.changesSince(from.revision, PAGE + 1, from.sub);
+    if (read.compacted) return read;
+    const more = read.events.length > PAGE;
+    const events = more ? read.events.slice(0, PAGE) : read.events;
+    const lookahead = more ? read.events[PAGE] : undefined;
+    const ends = events.map((e, i) => {
+      const after = events[i + 1] ?? lookahead;
+      return after?.revision !== e.revision;
+    });
+    return { compacted: false, events, ends, more, revision: read.revision };
   }
 
   private failCompacted(w: Watch, oldest: number, compactedRevision: number): void {
