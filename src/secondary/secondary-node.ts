@@ -9,7 +9,7 @@ import { createApp } from '../server/http/app.js';
 import { forwardToPrimary } from '../server/http/forward.js';
 import { registerKvRoutes } from '../server/http/kv-routes.js';
 import { registerWatchRoutes } from '../server/http/watch-routes.js';
-import { MemberRegistry } from '../server/registry/member-registry.js';
+import { localUrlOf, MemberRegistry } from '../server/registry/member-registry.js';
 import { VERSION } from '../server/version.js';
 import { WatchHub } from '../server/watch/watch-hub.js';
 import { ReplicaSync } from './replica-sync.js';
@@ -97,7 +97,7 @@ export class SecondaryNode {
     this.registerHealth();
     this.registry = new MemberRegistry({
       name: config.name,
-      localUrl: `http://${config.listen.host === '0.0.0.0' ? '127.0.0.1' : config.listen.host}:${config.listen.port}`,
+      localUrl: localUrlOf(config.listen),
       intervalMs: config.memberHeartbeatIntervalMs,
       describe: () => ({
         name: config.name,

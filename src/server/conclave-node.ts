@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { request } from 'undici';
 import type { Logger } from 'pino';
 import type { NodeConfig } from '../config/index.js';
@@ -19,7 +19,7 @@ import { registerMemberRoutes } from './http/member-routes.js';
 import { Membership } from './membership/membership.js';
 import { registerRegistryRoutes } from './http/registry-routes.js';
 import { registerSnapshotRoutes } from './http/snapshot-routes.js';
-import { MemberRegistry } from './registry/member-registry.js';
+import { localUrlOf, MemberRegistry } from './registry/member-registry.js';
 import { registerPeerStream } from './http/peer-stream.js';
 import { MemberProber } from './member-prober.js';
 import { NodeMetrics } from './metrics.js';
@@ -180,16 +180,19 @@ export class ConclaveNode implements NodeView {
       },
     });
     registerHealthRoutes(this.app, this);
+    /** Linearizable reads (and watches, snapshots, lease calls) wait for a ReadIndex round. */
+    const readBarrier = async (): Promise<void> => {
+      await this.driver.readIndex(REQUEST_TIMEOUT_MS);
+    };
+    // The leader answers within REQUEST_TIMEOUT_MS; the margin keeps its TIMEOUT from turning
+    // into our FORWARD_FAILED.
+    const forward = (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> =>
+      forwardToLeader(request, reply, this.leaderUrl(), config.name, REQUEST_TIMEOUT_MS + 2_000);
     registerKvRoutes(this.app, {
       kv: this.kv,
       propose: (command) => this.propose(command),
-      readBarrier: async () => {
-        await this.driver.readIndex(REQUEST_TIMEOUT_MS);
-      },
-      // The leader answers within REQUEST_TIMEOUT_MS; the margin keeps its TIMEOUT from
-      // turning into our FORWARD_FAILED.
-      forward: (request, reply) =>
-        forwardToLeader(request, reply, this.leaderUrl(), config.name, REQUEST_TIMEOUT_MS + 2_000),
+      readBarrier,
+      forward,
       maxKeyBytes: config.maxKeyBytes,
       maxValueBytes: config.maxValueBytes,
     });
@@ -204,31 +207,23 @@ export class ConclaveNode implements NodeView {
       lessor: this.lessor,
       isLeader: () => this.isLeader(),
       propose: (command) => this.propose(command),
-      readBarrier: async () => {
-        await this.driver.readIndex(REQUEST_TIMEOUT_MS);
-      },
-      forward: (request, reply) =>
-        forwardToLeader(request, reply, this.leaderUrl(), config.name, REQUEST_TIMEOUT_MS + 2_000),
+      readBarrier,
+      forward,
     });
     registerMemberRoutes(this.app, {
       membership: this.membership,
       isLeader: () => this.isLeader(),
       status: () => this.status(),
-      forward: (request, reply) =>
-        forwardToLeader(request, reply, this.leaderUrl(), config.name, REQUEST_TIMEOUT_MS + 2_000),
+      forward,
     });
     registerSnapshotRoutes(this.app, {
       kv: this.kv,
-      readBarrier: async () => {
-        await this.driver.readIndex(REQUEST_TIMEOUT_MS);
-      },
+      readBarrier,
       compression: config.snapshotCompression,
     });
     registerRegistryRoutes(this.app, {
       kv: this.kv,
-      readBarrier: async () => {
-        await this.driver.readIndex(REQUEST_TIMEOUT_MS);
-      },
+      readBarrier,
     });
     this.app.addHook('onResponse', (_request, _reply, done) => {
       this.requests++;
@@ -237,7 +232,7 @@ export class ConclaveNode implements NodeView {
     const startedAt = new Date().toISOString();
     this.registry = new MemberRegistry({
       name: config.name,
-      localUrl: localUrl(config.listen),
+      localUrl: localUrlOf(config.listen),
       intervalMs: config.memberHeartbeatIntervalMs,
       describe: () => ({
         name: config.name,
@@ -255,9 +250,7 @@ export class ConclaveNode implements NodeView {
     });
     registerWatchRoutes(this.app, {
       hub: this.watches,
-      readBarrier: async () => {
-        await this.driver.readIndex(REQUEST_TIMEOUT_MS);
-      },
+      readBarrier,
       maxKeyBytes: config.maxKeyBytes,
     });
   }
@@ -416,15 +409,4 @@ export class ConclaveNode implements NodeView {
     if (applied - this.storage.firstIndex() < this.config.snapshotThreshold + keep) return;
     this.storage.compact(applied - keep);
   }
-}
-
-/** Where this node's own API answers, from its listen address. */
-function localUrl(listen: { host: string; port: number }): string {
-  const host =
-    listen.host === '0.0.0.0' || listen.host === ''
-      ? '127.0.0.1'
-      : listen.host === '::'
-        ? '::1'
-        : listen.host;
-  return `http://${host.includes(':') ? `[${host}]` : host}:${listen.port}`;
 }

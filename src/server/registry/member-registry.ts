@@ -35,6 +35,13 @@ export interface RegistryDeps {
   readonly logger: Logger;
 }
 
+/** Where a node's own API answers, from its listen address (a wildcard address means loopback). */
+export function localUrlOf(listen: { host: string; port: number }): string {
+  const wildcard = listen.host === '0.0.0.0' || listen.host === '';
+  const host = wildcard ? '127.0.0.1' : listen.host === '::' ? '::1' : listen.host;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${listen.port}`;
+}
+
 /** Lease TTL in heartbeats: a record missed for this many intervals expires. */
 const TTL_BEATS = 3;
 

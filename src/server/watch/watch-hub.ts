@@ -148,14 +148,8 @@ export class WatchHub {
    * vouch for continuity across that, so each ends with COMPACTED and its client starts afresh.
    */
   reset(): void {
-    const compacted = this.kv.compactedRevision();
-    for (const w of [...this.watches]) {
-      this.failCompacted(
-        w,
-        Math.max(compacted, this.kv.revision()) + 1,
-        Math.max(compacted, this.kv.revision()),
-      );
-    }
+    const gone = Math.max(this.kv.compactedRevision(), this.kv.revision());
+    for (const w of [...this.watches]) this.failCompacted(w, gone + 1, gone);
     this.end = { revision: this.kv.revision() + 1, sub: 0 };
   }
 
