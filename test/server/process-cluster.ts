@@ -100,6 +100,9 @@ export class ProcessCluster {
     this.root = root;
   }
 
+  /** When each node was last started (ms epoch). */
+  private readonly startedAt = new Map<string, number>();
+
   /** The first `founders` nodes form the cluster; the others join later (initial-cluster-state existing). */
   founders = Number.POSITIVE_INFINITY;
 
@@ -169,14 +172,7 @@ export class ProcessCluster {
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
-    this.logs.set(name, '');
-    const append = (chunk: Buffer): void => {
-      const log = (this.logs.get(name) ?? '') + chunk.toString();
-      this.logs.set(name, log.length > 200_000 ? log.slice(-100_000) : log);
-    };
-    child.stdout.on('data', append);
-    child.stderr.on('data', append);
-    this.procs.set(name, child);
+    this.track(name, child);
     return child;
   }
 
@@ -211,6 +207,7 @@ export class ProcessCluster {
   }
 
   private track(name: string, child: ChildProcess): void {
+    this.startedAt.set(name, Date.now());
     this.logs.set(name, '');
     const append = (chunk: Buffer): void => {
       const log = (this.logs.get(name) ?? '') + chunk.toString();
@@ -299,11 +296,15 @@ export class ProcessCluster {
       const res = await http(`${running[0]!.url}/v1/kv?prefix=_conclave/members/`, {
         timeoutMs: 1_000,
       }).catch(() => undefined);
-      const names = ((res?.body as { kvs?: { key: string }[] } | undefined)?.kvs ?? []).map((kv) =>
-        kv.key.slice('_conclave/members/'.length),
-      );
-      if (running.every((n) => names.includes(n.name))) return;
-      if (Date.now() > deadline) throw new Error(`member records not all written: ${names.join(',')}`);
+      const beats = new Map<string, number>();
+      for (const kv of (res?.body as { kvs?: { key: string; value: string }[] } | undefined)?.kvs ?? []) {
+        const record = JSON.parse(kv.value) as { lastHeartbeat: string };
+        beats.set(kv.key.slice('_conclave/members/'.length), Date.parse(record.lastHeartbeat));
+      }
+      // A record left by a killed incarnation does not count: its successor will rewrite it.
+      if (running.every((n) => (beats.get(n.name) ?? 0) >= (this.startedAt.get(n.name) ?? 0))) return;
+      if (Date.now() > deadline)
+        throw new Error(`member records not all rewritten: ${[...beats.keys()].join(',')}`);
       await sleep(50);
     }
   }
