@@ -1,2 +1,3 @@
 // Public entry of the `conclave` package. Internals are not reachable from here.
 export * from './raft/index.js';
+export * from './client/index.js';
