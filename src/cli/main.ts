@@ -1,12 +1,24 @@
 #!/usr/bin/env node
-import { Command } from 'commander';
-import { runDemo } from './demo-command.js';
+import { Command, CommanderError } from 'commander';
+import { argvAfter } from './arguments.js';
+import { registerGet } from './commands/get.js';
+import { registerKv } from './commands/kv.js';
+import { registerLease } from './commands/lease.js';
+import { registerMember } from './commands/member.js';
+import { registerSnapshot } from './commands/snapshot.js';
+import { registerStatus } from './commands/status.js';
 import { EXIT } from './exit-codes.js';
-import { runServer } from './server-command.js';
 
 const program = new Command();
-program.name('conclave').description('Clustering for TypeScript services').showHelpAfterError();
+program
+  .name('conclave')
+  .description('Clustering for TypeScript services')
+  .showHelpAfterError()
+  // Usage errors become a CommanderError (below) instead of process.exit(1); set before the
+  // subcommands are added, which inherit it.
+  .exitOverride();
 
+// The node's modules (Fastify, SQLite) load only for the commands that run a node.
 program
   .command('server')
   .description('run a node (settings: conclave server --help)')
@@ -15,6 +27,7 @@ program
   .allowExcessArguments()
   .argument('[settings...]')
   .action(async () => {
+    const { runServer } = await import('./server-command.js');
     process.exitCode = await runServer(argvAfter('server'));
   });
 
@@ -23,16 +36,23 @@ program
   .description('start a local 3-node cluster under .conclave-demo/ and print what to try')
   .option('--base-port <port>', 'first of three ports', '7401')
   .action(async (options: { basePort: string }) => {
+    const { runDemo } = await import('./demo-command.js');
     process.exitCode = await runDemo({ basePort: Number(options.basePort) });
   });
 
-/** The raw arguments after a subcommand, so the config module parses them itself. */
-function argvAfter(command: string): string[] {
-  const args = process.argv.slice(2);
-  return args.slice(args.indexOf(command) + 1);
-}
+registerGet(program);
+registerStatus(program);
+registerKv(program);
+registerLease(program);
+registerMember(program);
+registerSnapshot(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
+  if (error instanceof CommanderError) {
+    // Commander printed the message (or the help); --help is a success, any other a usage error.
+    process.exitCode = error.exitCode === 0 ? EXIT.ok : EXIT.badConfig;
+    return;
+  }
   process.stderr.write(
     `conclave: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
   );

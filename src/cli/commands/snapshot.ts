@@ -1,0 +1,116 @@
+// `conclave snapshot save FILE` (a full backup, written atomically) and `conclave snapshot
+// restore FILE [server settings...]` (a new node's data directory from such a backup).
+
+import { open, rename, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { Command } from 'commander';
+import { argvAfter } from '../arguments.js';
+import { runWithClient, withClientOptions } from '../client-options.js';
+import { EXIT } from '../exit-codes.js';
+import { printAnswer, progressBar } from '../output.js';
+
+/** Progress bar redraws, at most one per this many ms. */
+const REDRAW_MS = 100;
+
+export function registerSnapshot(program: Command): void {
+  const snapshot = program.command('snapshot').description('back up and restore');
+
+  const save = withClientOptions(
+    snapshot
+      .command('save')
+      .argument('<file>')
+      .description('save a full backup (state and history) to FILE, atomically'),
+  );
+  save.action((file: string) =>
+    runWithClient(save, async ({ client, output }) => {
+      const progress = process.stderr.isTTY ? new ProgressLine() : undefined;
+      let answer;
+      try {
+        answer = await client.snapshot({
+          history: true,
+          onProgress: (received, total) => {
+            progress?.draw(received, total);
+          },
+        });
+      } finally {
+        progress?.clear();
+      }
+      await writeAtomically(file, answer.bytes);
+      const saved = {
+        file,
+        revision: answer.revision,
+        keyCount: answer.keyCount,
+        bytes: answer.bytes.length,
+        sha256: answer.sha256,
+        endpoint: answer.endpoint,
+      };
+      if (output !== 'table') await printAnswer(output, saved, () => '');
+      process.stderr.write(
+        `saved ${file}: revision ${saved.revision}, ${saved.keyCount} keys, ${saved.bytes} bytes, sha256 ${saved.sha256}\n`,
+      );
+      return EXIT.ok;
+    }),
+  );
+
+  snapshot
+    .command('restore')
+    .argument('<file>', 'a backup made by `conclave snapshot save`')
+    .argument('[settings...]', 'settings of the new node, as for `conclave server` (see its --help)')
+    .description("create a new node's data directory from a backup")
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .action(async (file: string) => {
+      const { runRestore } = await import('../restore-command.js');
+      const raw = argvAfter('snapshot', 'restore');
+      process.exitCode = await runRestore(file, raw.slice(raw.indexOf(file) + 1));
+    });
+}
+
+/** Writes FILE.tmp, flushes it to disk, then renames it over FILE (and flushes the directory). */
+async function writeAtomically(file: string, bytes: Uint8Array): Promise<void> {
+  const tmp = `${file}.tmp`;
+  try {
+    const handle = await open(tmp, 'w', 0o600);
+    try {
+      await handle.writeFile(bytes);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(tmp, file);
+  } catch (error) {
+    await rm(tmp, { force: true });
+    throw error;
+  }
+  await syncDirectory(dirname(file));
+}
+
+/** Makes the rename durable; not every platform lets a directory be opened, so best effort. */
+async function syncDirectory(dir: string): Promise<void> {
+  try {
+    const handle = await open(dir, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    // The file is complete either way; only the rename might not survive a power loss.
+  }
+}
+
+/** A progress bar redrawn in place on stderr (a terminal). */
+class ProgressLine {
+  private last = 0;
+
+  draw(received: number, total: number): void {
+    const now = Date.now();
+    if (now - this.last < REDRAW_MS && received < total) return;
+    this.last = now;
+    process.stderr.write(`\r${progressBar(received, total)}\x1b[K`);
+  }
+
+  clear(): void {
+    if (this.last !== 0) process.stderr.write('\r\x1b[K');
+  }
+}
