@@ -11,6 +11,7 @@ import { registerKvRoutes } from '../server/http/kv-routes.js';
 import { registerWatchRoutes } from '../server/http/watch-routes.js';
 import { localUrlOf, MemberRegistry } from '../server/registry/member-registry.js';
 import { VERSION } from '../server/version.js';
+import type { LocalState } from '../server/node-view.js';
 import { WatchHub } from '../server/watch/watch-hub.js';
 import { ReplicaSync } from './replica-sync.js';
 
@@ -48,6 +49,8 @@ export class SecondaryNode {
   private savedRevision = -1;
   private requests = 0;
   private stopping: Promise<void> | undefined;
+  /** Aborted when stopping: ends forwards in flight. */
+  private readonly shutdown = new AbortController();
 
   private constructor(
     private readonly config: ResolvedNodeConfig,
@@ -76,7 +79,7 @@ export class SecondaryNode {
       if (request.method === 'GET' && /^\/v1\/(kv|watch)/.test(request.url)) await this.readable();
     });
     const forward = (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> =>
-      forwardToPrimary(request, reply, this.primariesInOrder(), FORWARD_TIMEOUT_MS);
+      forwardToPrimary(request, reply, this.primariesInOrder(), FORWARD_TIMEOUT_MS, this.shutdown.signal);
     registerKvRoutes(this.app, {
       kv: this.kv,
       propose: () => Promise.reject(new ServerError('NOT_LEADER', 'a secondary forwards writes')),
@@ -149,9 +152,16 @@ export class SecondaryNode {
     if (this.saveTimer !== undefined) clearInterval(this.saveTimer);
     this.saveStateFile();
     this.hub.closeAll();
-    await this.app.close();
+    const closed = this.app.close();
+    this.shutdown.abort();
+    await closed;
     this.db.close();
     this.logger.info({ name: this.config.name }, 'node stopped');
+  }
+
+  /** The replica and its change feed, for an application embedding this node. */
+  local(): LocalState {
+    return { kv: this.kv, watches: this.hub, synced: () => this.sync.synced };
   }
 
   health(): SecondaryHealth {

@@ -23,7 +23,7 @@ import { localUrlOf, MemberRegistry } from './registry/member-registry.js';
 import { registerPeerStream } from './http/peer-stream.js';
 import { MemberProber } from './member-prober.js';
 import { NodeMetrics } from './metrics.js';
-import type { HealthReport, NodeStatus, NodeView } from './node-view.js';
+import type { HealthReport, LocalState, NodeStatus, NodeView } from './node-view.js';
 import { RaftDriver } from './raft-driver.js';
 import { WatchHub } from './watch/watch-hub.js';
 import { VERSION } from './version.js';
@@ -62,6 +62,8 @@ export class ConclaveNode implements NodeView {
   /** A member is live if it answered a ping this recently (several missed probes tolerated). */
   private readonly liveWithinMs: number;
   private stopping: Promise<void> | undefined;
+  /** Aborted when stopping: ends forwards in flight. */
+  private readonly shutdown = new AbortController();
 
   private constructor(config: ResolvedNodeConfig, logger: Logger) {
     this.config = config;
@@ -187,7 +189,14 @@ export class ConclaveNode implements NodeView {
     // The leader answers within REQUEST_TIMEOUT_MS; the margin keeps its TIMEOUT from turning
     // into our FORWARD_FAILED.
     const forward = (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> =>
-      forwardToLeader(request, reply, this.leaderUrl(), config.name, REQUEST_TIMEOUT_MS + 2_000);
+      forwardToLeader(
+        request,
+        reply,
+        this.leaderUrl(),
+        config.name,
+        REQUEST_TIMEOUT_MS + 2_000,
+        this.shutdown.signal,
+      );
     registerKvRoutes(this.app, {
       kv: this.kv,
       propose: (command) => this.propose(command),
@@ -288,8 +297,12 @@ export class ConclaveNode implements NodeView {
     this.lessor.stop();
     this.membership.stop();
     this.prober.stop();
-    await this.app.close();
+    // Requests waiting on consensus or on a forward end now with SHUTTING_DOWN, instead of
+    // holding the port open until their own timeouts (up to 12 s) while the cluster stops too.
+    const closed = this.app.close();
+    this.shutdown.abort();
     this.driver.stop();
+    await closed;
     await this.transport.close();
     this.storage.close();
     this.logger.info({ name: this.name }, 'node stopped');
@@ -318,6 +331,11 @@ export class ConclaveNode implements NodeView {
     while (Date.now() < deadline && this.driver.status().role === 'leader') {
       await new Promise((r) => setTimeout(r, 10));
     }
+  }
+
+  /** This node's state and change feed, for an application embedding it. */
+  local(): LocalState {
+    return { kv: this.kv, watches: this.watches, synced: () => true };
   }
 
   // ------------------------------------------------------------------ NodeView

@@ -19,6 +19,8 @@ export async function forwardToLeader(
   leaderUrl: string | undefined,
   self: string,
   timeoutMs: number,
+  /** Aborted when the node stops: a forward in flight then ends at once with SHUTTING_DOWN. */
+  signal: AbortSignal,
 ): Promise<FastifyReply> {
   if (leaderUrl === undefined) {
     throw new ServerError('NO_LEADER', 'no leader is known; retry shortly');
@@ -31,8 +33,9 @@ export async function forwardToLeader(
   const headers: Record<string, string> = { 'x-request-id': request.id, [FORWARDED_HEADER]: self };
   if (request.headers['x-request-id'] === request.id) headers[CLIENT_ID_HEADER] = '1';
   try {
-    return await relay(request, reply, leaderUrl, headers, timeoutMs);
+    return await relay(request, reply, leaderUrl, headers, timeoutMs, signal);
   } catch (cause) {
+    if (signal.aborted) throw shuttingDown(cause);
     request.log.warn({ leaderUrl, err: (cause as Error).message }, 'forwarding to the leader failed');
     throw new ServerError(
       'FORWARD_FAILED',
@@ -53,13 +56,15 @@ export async function forwardToPrimary(
   reply: FastifyReply,
   primaries: readonly string[],
   timeoutMs: number,
+  signal: AbortSignal,
 ): Promise<FastifyReply> {
   const headers: Record<string, string> = { 'x-request-id': request.id };
   const failures: string[] = [];
   for (const url of primaries) {
     try {
-      return await relay(request, reply, url, headers, timeoutMs);
+      return await relay(request, reply, url, headers, timeoutMs, signal);
     } catch (cause) {
+      if (signal.aborted) throw shuttingDown(cause);
       failures.push(`${url}: ${(cause as Error).message}`);
     }
   }
@@ -73,6 +78,7 @@ async function relay(
   target: string,
   headers: Record<string, string>,
   timeoutMs: number,
+  signal: AbortSignal,
 ): Promise<FastifyReply> {
   const contentType = request.headers['content-type'];
   if (typeof contentType === 'string') headers['content-type'] = contentType;
@@ -82,6 +88,7 @@ async function relay(
     body: request.body === undefined ? null : JSON.stringify(request.body),
     headersTimeout: timeoutMs,
     bodyTimeout: timeoutMs,
+    signal,
   });
   const body = Buffer.from(await res.body.arrayBuffer());
   for (const name of RELAYED_HEADERS) {
@@ -89,4 +96,15 @@ async function relay(
     if (typeof value === 'string') void reply.header(name, value);
   }
   return reply.status(res.statusCode).send(body);
+}
+
+function shuttingDown(cause: unknown): ServerError {
+  return new ServerError(
+    'SHUTTING_DOWN',
+    'the node is shutting down; the forwarded request may have been applied',
+    undefined,
+    {
+      cause,
+    },
+  );
 }
