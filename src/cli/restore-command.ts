@@ -1,10 +1,77 @@
+import { readFileSync, statSync } from 'node:fs';
+import { ConfigError, formatConfigError, helpRequested, loadNodeConfig } from '../config/index.js';
+import { KvError } from '../kv/index.js';
+import { resolveIdentity } from '../server/node-identity.js';
+import { restoreDataDir } from '../server/restore.js';
+import { StorageError } from '../storage/index.js';
 import { EXIT } from './exit-codes.js';
 
+const USAGE = `Usage: conclave snapshot restore FILE [server settings...]
+
+Creates the data directory of a new cluster's node from FILE (made by \`conclave snapshot save\`).
+Give the settings the node will be started with (--config-file, --name, --data-dir,
+--initial-cluster, --cluster-name, ...): run it once per founding member, with the same FILE,
+then start every member with \`conclave server\` and the same settings.
+`;
+
 /**
- * `conclave snapshot restore FILE [server settings...]`: creates a new node's data directory
- * from a backup made by `conclave snapshot save`. (Being written; see docs/OPERATIONS.md.)
+ * `conclave snapshot restore FILE [server settings...]`: offline, like `etcdutl snapshot
+ * restore`. Exit 0 restored; 2 bad settings; 3 the data directory has a database already;
+ * 1 the file is unreadable or not a valid backup (nothing is written then).
  */
 export function runRestore(file: string, settings: readonly string[]): Promise<number> {
-  process.stderr.write(`conclave: snapshot restore of ${file} with ${settings.length} setting(s): not built yet\n`);
-  return Promise.resolve(EXIT.failure);
+  return Promise.resolve(restore(file, settings));
+}
+
+function restore(file: string, settings: readonly string[]): number {
+  if (helpRequested(settings)) {
+    process.stdout.write(USAGE);
+    return EXIT.ok;
+  }
+  let config;
+  try {
+    config = loadNodeConfig({ argv: [...settings], env: process.env, cwd: process.cwd() });
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${formatConfigError(error)}\n`);
+      return EXIT.badConfig;
+    }
+    throw error;
+  }
+  if (config.role !== 'primary') {
+    process.stderr.write(
+      'conclave: only a primary has a data directory to restore into (role is secondary)\n',
+    );
+    return EXIT.badConfig;
+  }
+  let backup: Buffer;
+  try {
+    if (!statSync(file).isFile()) throw new Error('not a regular file');
+    backup = readFileSync(file);
+  } catch (error) {
+    process.stderr.write(`conclave: cannot read the backup ${file}: ${(error as Error).message}\n`);
+    return EXIT.failure;
+  }
+  const identity = resolveIdentity(config, process.cwd());
+  process.stderr.write(`restoring ${file} (${backup.length} bytes) into ${identity.dataDir} …\n`);
+  try {
+    const summary = restoreDataDir({ ...config, ...identity }, backup);
+    process.stdout.write(
+      `restored ${file} into ${summary.file}: node ${identity.name} of cluster ${config.clusterName}, ` +
+        `revision ${summary.revision}, ${summary.keys} keys, voters ${summary.voters.join(',')}\n`,
+    );
+    return EXIT.ok;
+  } catch (error) {
+    if (error instanceof StorageError) {
+      process.stderr.write(`conclave: cannot restore: ${error.message} [${error.code}]\n`);
+      return EXIT.dataRefused;
+    }
+    if (error instanceof KvError) {
+      process.stderr.write(
+        `conclave: ${file} is not a valid Conclave backup: ${error.message} [${error.code}]\n`,
+      );
+      return EXIT.failure;
+    }
+    throw error;
+  }
 }

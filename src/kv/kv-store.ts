@@ -149,6 +149,20 @@ export class KvStore {
     });
   }
 
+  /**
+   * Makes restored state (a backup) the start of a new cluster's log at raft `index`: the keys,
+   * leases, change log and activity stay; the exactly-once table is emptied, since its ids and
+   * indices belong to the old cluster's log (invariant: every kv_requests.idx <= last_index).
+   */
+  rebaseRaftIndex(index: number): void {
+    this.requireTransaction('rebaseRaftIndex');
+    const meta = readMeta(this.s);
+    this.db.prepare('DELETE FROM kv_requests').run();
+    meta.request_count = 0;
+    meta.last_index = index;
+    writeMeta(this.s, meta);
+  }
+
   // ---- reads ----------------------------------------------------------------------------
 
   /** The store's revision: the number of revisions that changed at least one key. */

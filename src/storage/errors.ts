@@ -8,6 +8,8 @@ export type StorageErrorCode =
   | 'SCHEMA_TOO_NEW'
   /** The file is not a valid Conclave database, or fails SQLite's integrity check. */
   | 'DATA_CORRUPT'
+  /** A restore was asked into a data directory that already has a database. */
+  | 'DATA_DIR_NOT_EMPTY'
   /** The data directory cannot be created, read or written. */
   | 'DATA_DIR_UNUSABLE';
 

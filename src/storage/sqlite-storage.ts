@@ -1,7 +1,7 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { applyConfChange, bootstrapEntries, decodeConfChange } from '../raft/index.js';
+import { applyConfChange, bootstrapEntries, decodeConfChange, NONE } from '../raft/index.js';
 import type { ConfState, Entry, HardState, RaftStorage, Ready, Snapshot } from '../raft/index.js';
 import { StorageError } from './errors.js';
 import type { Identity } from './schema.js';
@@ -147,6 +147,47 @@ export class SqliteRaftStorage implements RaftStorage {
       throw new StorageError('DATA_DIR_UNUSABLE', file, `cannot open: ${(error as Error).message}`, {
         cause: error,
       });
+    }
+  }
+
+  /**
+   * Creates a new node's database holding `data` (a state machine snapshot, e.g. a backup) as a
+   * Raft snapshot of membership `conf` at index = number of members, term 1: what a new cluster
+   * would hold once its founding membership entries were applied and compacted. Every founding
+   * member restored from the same bytes starts with the same state, then elects a leader as
+   * usual. Refuses (DATA_DIR_NOT_EMPTY) a data dir that has a database already.
+   */
+  static createFromSnapshot(
+    options: Identity & { readonly dataDir: string; readonly conf: ConfState },
+    attach: (db: Database.Database) => StateMachinePort & { rebase(index: number): void },
+    data: Uint8Array,
+  ): void {
+    const file = join(options.dataDir, DATABASE_FILE);
+    if (existsSync(file)) {
+      throw new StorageError(
+        'DATA_DIR_NOT_EMPTY',
+        file,
+        'a database exists here already; restore into an empty data directory',
+      );
+    }
+    const storage = SqliteRaftStorage.open({ ...options, bootstrap: undefined });
+    let done = false;
+    try {
+      const sm = attach(storage.db);
+      const index = options.conf.voters.length + options.conf.learners.length;
+      const conf = JSON.stringify(options.conf);
+      storage.db.transaction(() => {
+        sm.restore(data);
+        sm.rebase(index);
+        storage.stmts.updateCompaction.run(index, 1);
+        storage.stmts.updateApplied.run(index, 1, conf);
+        storage.stmts.updateHardState.run(1, NONE, index);
+      })();
+      done = true;
+    } finally {
+      storage.close();
+      // A failed restore leaves no database behind: an empty one would start as a fresh node.
+      if (!done) for (const suffix of ['', '-wal', '-shm']) rmSync(`${file}${suffix}`, { force: true });
     }
   }
 
