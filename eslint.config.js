@@ -12,7 +12,7 @@ export default defineConfig(
     languageOptions: {
       parserOptions: {
         projectService: {
-          allowDefaultProject: ['eslint.config.js'],
+          allowDefaultProject: ['eslint.config.js', 'test/embed/fixtures/*.mjs'],
         },
         tsconfigRootDir: import.meta.dirname,
       },

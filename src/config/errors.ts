@@ -2,7 +2,8 @@
 // from and what was wrong) and, separately, their formatting for people.
 
 /** Where a value came from. */
-export type ConfigSource = 'flag' | 'env' | 'file' | 'default';
+/** `option`: a setting passed in code to startNode(). */
+export type ConfigSource = 'flag' | 'env' | 'file' | 'option' | 'default';
 
 /** What kind of problem an issue reports. */
 export type ConfigIssueCode =

@@ -12,7 +12,7 @@ import {
 import { ConfigError, type ConfigIssue, type ConfigSource } from './errors.js';
 import { SETTING_SCHEMAS, type SettingValues } from './schema.js';
 import { resolveSecret } from './secret.js';
-import { SETTINGS, type SettingKey } from './settings.js';
+import { isSettingKey, SETTINGS, type SettingKey } from './settings.js';
 import { readConfigFile, readEnv, readFlags } from './sources.js';
 import type { NodeConfig, Resolved, ResolvedSettings } from './types.js';
 
@@ -23,6 +23,11 @@ export interface LoadNodeConfigOptions {
   readonly env: NodeJS.ProcessEnv;
   /** Relative paths (config file, data dir, secret file) are resolved against it. */
   readonly cwd: string;
+  /**
+   * Settings given in code (startNode), by their file key (`data-dir`): the highest precedence.
+   * Values are checked as the YAML file's are.
+   */
+  readonly options?: Readonly<Record<string, unknown>>;
 }
 
 /**
@@ -37,10 +42,17 @@ export function loadNodeConfig(options: LoadNodeConfigOptions): NodeConfig {
   const ref = flags.configFile ?? env.configFile;
   const configFile = ref === undefined ? undefined : resolve(options.cwd, ref.path);
   const file = ref === undefined || configFile === undefined ? undefined : readConfigFile(configFile, ref);
-  const issues: ConfigIssue[] = [...flags.issues, ...env.issues, ...(file?.issues ?? [])];
+  const given = readOptions(options.options ?? {});
+  const issues: ConfigIssue[] = [...given.issues, ...flags.issues, ...env.issues, ...(file?.issues ?? [])];
 
   // Highest precedence first; the defaults last.
-  const raw: Candidate[] = [...flags.values, ...env.values, ...(file?.values ?? []), ...defaultValues()];
+  const raw: Candidate[] = [
+    ...given.values,
+    ...flags.values,
+    ...env.values,
+    ...(file?.values ?? []),
+    ...defaultValues(),
+  ];
   const { settings, failed } = validate(raw, issues);
 
   const secret = resolveSecret(settings, failed, options.cwd, issues);
@@ -86,6 +98,33 @@ export function loadNodeConfig(options: LoadNodeConfigOptions): NodeConfig {
     configFile,
   };
 }
+
+/** Settings given in code; an unknown key is an issue, as in the file. */
+function readOptions(options: Readonly<Record<string, unknown>>): {
+  values: Candidate[];
+  issues: ConfigIssue[];
+} {
+  const values: Candidate[] = [];
+  const issues: ConfigIssue[] = [];
+  for (const [key, value] of Object.entries(options)) {
+    if (value === undefined) continue;
+    const detail = `startNode({ ${key} })`;
+    if (!isSettingKey(key)) {
+      issues.push({
+        code: 'unknown_setting',
+        key,
+        source: 'option',
+        sourceDetail: detail,
+        message: `unknown setting; ${SEE_SETTINGS}`,
+      });
+      continue;
+    }
+    values.push({ key, value, source: 'option', detail });
+  }
+  return { values, issues };
+}
+
+const SEE_SETTINGS = 'the settings are listed in docs/CONFIG.md';
 
 /** Whether the arguments ask for help (`--help` or `-h`); the CLI then prints configHelp(). */
 export function helpRequested(argv: readonly string[]): boolean {

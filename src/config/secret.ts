@@ -10,7 +10,7 @@ import type { Resolved, ResolvedSettings } from './types.js';
 
 export const MIN_SECRET_LENGTH = 16;
 
-const RANK = { flag: 0, env: 1, file: 2, default: 3 } as const;
+const RANK = { option: -1, flag: 0, env: 1, file: 2, default: 3 } as const;
 
 export type SecretResolution =
   | { readonly state: 'set'; readonly secret: Resolved<string> }

@@ -1,3 +1,14 @@
+import type { KvStore } from '../kv/index.js';
+import type { WatchHub } from './watch/watch-hub.js';
+
+/** A node's own state and change feed, for an application that embeds the node (src/embed). */
+export interface LocalState {
+  readonly kv: KvStore;
+  readonly watches: WatchHub;
+  /** Whether the state may be served (a secondary before its first snapshot: not yet). */
+  synced(): boolean;
+}
+
 /** What the health, status and metrics routes need to know about the node. */
 export interface NodeView {
   isLeader(): boolean;
