@@ -57,6 +57,9 @@ export interface StreamAnswer {
   readonly requestId: string;
 }
 
+/** How long leader discovery may take before a call goes to any node instead. */
+const DISCOVERY_TIMEOUT_MS = 1_000;
+
 /** Node answers that mean "not here, not now": retried on another node after a backoff. */
 function retryableStatus(status: number): boolean {
   return status === 502 || status === 503 || status === 504;
@@ -123,7 +126,13 @@ export class Caller {
         if (wait <= 0) break;
         await sleep(wait, signal);
       }
+      if (call.target === 'leader' && call.endpoint === undefined) await this.learnLeader(signal);
       const endpoint = call.endpoint ?? this.pick(call.target);
+      // The call's deadline bounds each attempt too (a stream's own limit is between chunks).
+      const limit = Math.max(
+        1,
+        Math.min(call.requestTimeoutMs ?? this.options.requestTimeoutMs, deadline - Date.now()),
+      );
       let res: Dispatcher.ResponseData;
       try {
         res = await request(`${endpoint}${call.path}`, {
@@ -132,7 +141,7 @@ export class Caller {
           headers: this.headers(call, requestId),
           body: call.body === undefined ? null : JSON.stringify(call.body),
           signal,
-          headersTimeout: call.requestTimeoutMs ?? this.options.requestTimeoutMs,
+          headersTimeout: limit,
           bodyTimeout: call.requestTimeoutMs ?? this.options.requestTimeoutMs,
         });
       } catch (error) {
@@ -176,11 +185,39 @@ export class Caller {
   }
 
   private pick(target: 'leader' | 'any'): string {
-    if (target === 'leader' && this.options.followLeader) {
-      if (this.leader !== undefined) return this.leader;
-      this.discoverSoon();
-    }
+    if (target === 'leader' && this.options.followLeader && this.leader !== undefined) return this.leader;
     return this.endpoints[this.current % this.endpoints.length] ?? '';
+  }
+
+  /**
+   * Before a leader-bound call with no leader known, asks the endpoints who leads (at most once
+   * a second; concurrent calls share one round). Unknown afterwards: the call goes to any node,
+   * which forwards it.
+   */
+  private async learnLeader(signal: AbortSignal): Promise<void> {
+    if (!this.options.followLeader || this.leader !== undefined) return;
+    if (this.discovering === undefined && Date.now() - this.lastDiscovery >= 1_000) {
+      this.lastDiscovery = Date.now();
+      this.discovering = this.findLeader(AbortSignal.timeout(DISCOVERY_TIMEOUT_MS))
+        .then(() => undefined)
+        .catch(() => undefined)
+        .finally(() => {
+          this.discovering = undefined;
+        });
+    }
+    if (this.discovering === undefined) return;
+    await Promise.race([
+      this.discovering,
+      new Promise<void>((resolve) => {
+        signal.addEventListener(
+          'abort',
+          () => {
+            resolve();
+          },
+          { once: true },
+        );
+      }),
+    ]);
   }
 
   private succeeded(endpoint: string, target: 'leader' | 'any'): void {
@@ -207,20 +244,6 @@ export class Caller {
     const { initial, max } = this.options.backoffMs;
     const ceiling = Math.min(max, initial * 2 ** (attempt - 1));
     return ceiling / 2 + Math.random() * (ceiling / 2);
-  }
-
-  /** Asks every endpoint's /status who leads, at most once a second, in the background. */
-  private discoverSoon(): void {
-    if (this.discovering !== undefined || Date.now() - this.lastDiscovery < 1_000) return;
-    this.lastDiscovery = Date.now();
-    this.discovering = this.findLeader()
-      .then((leader) => {
-        if (leader !== undefined) this.leader ??= leader.url;
-      })
-      .catch(() => undefined)
-      .finally(() => {
-        this.discovering = undefined;
-      });
   }
 
   /** The leader named by the endpoints' status with the highest term, if any names one. */

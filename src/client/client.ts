@@ -6,7 +6,7 @@ import type { Compare, Op } from '../kv/commands.js';
 import type { KeyValue } from '../kv/types.js';
 import { Caller } from './caller.js';
 import { parseEndpoints } from './endpoints.js';
-import { ConclaveError } from './errors.js';
+import { ConclaveError, UnavailableError } from './errors.js';
 import { Lease } from './lease.js';
 import type {
   ClusterMembersAnswer,
@@ -264,7 +264,7 @@ export class ConclaveClient {
     ttl: number,
     options: WriteOptions & { id?: number; keepAlive?: boolean } = {},
   ): Promise<Lease> {
-    const answer = await this.caller.json<{ id: number; ttl: number }>({
+    const answer = await this.caller.json<{ id: number; ttl: number; revision: number }>({
       method: 'POST',
       path: '/v1/leases',
       body: options.id === undefined ? { ttl } : { ttl, id: options.id },
@@ -272,7 +272,7 @@ export class ConclaveClient {
       requestId: options.requestId,
       signal: options.signal,
     });
-    const lease = new Lease(this.caller, answer.body.id, answer.body.ttl, options.keepAlive ?? true);
+    const lease = new Lease(this.caller, answer.body, options.keepAlive ?? true);
     this.leases.add(lease);
     lease.signal.addEventListener('abort', () => this.leases.delete(lease), { once: true });
     return lease;
@@ -417,11 +417,11 @@ export class ConclaveClient {
     if (found !== undefined) return found;
     const all = await this.statusAll(options);
     const failures = all.map((s) => ({ endpoint: s.endpoint, reason: s.ok ? 'knows no leader' : s.error }));
-    throw new ConclaveError(
-      all.some((s) => s.ok) ? 'NO_LEADER' : 'UNAVAILABLE',
-      `no leader found: ${failures.map((f) => `${f.endpoint} (${f.reason})`).join(', ')}`,
-      { details: { failures } },
-    );
+    if (!all.some((s) => s.ok)) throw new UnavailableError(failures, all.length);
+    throw new ConclaveError('NO_LEADER', 'no endpoint knows a leader', {
+      status: 503,
+      details: { failures },
+    });
   }
 
   // ---- snapshots ------------------------------------------------------------------------------
@@ -500,9 +500,12 @@ function pick<T extends object, K extends keyof T>(value: T, keys: readonly K[])
   return out as Pick<T, K>;
 }
 
+/** A short reason: `ECONNREFUSED`, `503 NO_LEADER`. */
 function describe(error: unknown): string {
+  if (error instanceof UnavailableError)
+    return error.failures.map((f) => f.reason).join('; ') || 'unavailable';
   if (error instanceof ConclaveError)
-    return error.code === 'UNAVAILABLE' ? error.message : `${error.status} ${error.code}`;
+    return error.status === 0 ? error.code : `${error.status} ${error.code}`;
   return error instanceof Error ? error.message : String(error);
 }
 

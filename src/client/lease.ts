@@ -8,6 +8,8 @@ export class Lease {
   readonly id: number;
   /** Seconds. */
   readonly ttl: number;
+  /** The store revision of the grant. */
+  readonly revision: number;
   /** Resolves with the reason when the lease is lost; never rejects. */
   readonly lost: Promise<ConclaveError>;
   /** Aborted when the lease is lost, revoked or closed: tie work that needs the lease to it. */
@@ -19,10 +21,12 @@ export class Lease {
   private markLost!: (reason: ConclaveError) => void;
   private ended = false;
 
-  constructor(caller: Caller, id: number, ttl: number, keepAlive: boolean) {
+  constructor(caller: Caller, grant: { id: number; ttl: number; revision: number }, keepAlive: boolean) {
+    const ttl = grant.ttl;
     this.caller = caller;
-    this.id = id;
+    this.id = grant.id;
     this.ttl = ttl;
+    this.revision = grant.revision;
     this.signal = this.controller.signal;
     this.deadline = Date.now() + ttl * 1000;
     this.lost = new Promise((resolve) => {

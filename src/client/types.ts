@@ -65,7 +65,8 @@ export interface MemberRecord {
   readonly startedAt: string;
   readonly lastHeartbeat: string;
   readonly heartbeatIntervalMs: number;
-  readonly raftState?: string;
+  /** Primaries only (`null` on secondaries). */
+  readonly raftState?: string | null;
   readonly appliedRevision: number;
   readonly rssBytes: number;
   readonly cpuPercent: number;
@@ -97,6 +98,7 @@ export interface ClusterMember {
   readonly url: string;
   readonly role: 'voter' | 'learner';
   readonly live: boolean;
+  readonly appliedIndex?: number;
   readonly lastContactMs: number | null;
 }
 
@@ -110,7 +112,11 @@ export interface NodeStatusAnswer {
   readonly name: string;
   readonly cluster: string;
   readonly role: 'primary' | 'secondary';
-  readonly version: string;
+  /** Primaries. */
+  readonly version?: string;
+  /** Secondaries: the replica's revision, and whether it has loaded its first state. */
+  readonly revision?: number;
+  readonly synced?: boolean;
   readonly raft?: {
     readonly state: string;
     readonly term: number;
@@ -141,14 +147,13 @@ export interface LeaderAnswer {
   readonly term: number;
 }
 
-/** A change to a watched key, or a progress notice. */
-export type WatchEvent =
-  | {
-      readonly type: 'put' | 'delete';
-      readonly revision: number;
-      readonly kv: KeyValue;
-      readonly prevKv?: KeyValue;
-      /** The last change of its revision. */
-      readonly revisionEnd?: boolean;
-    }
-  | { readonly type: 'progress'; readonly revision: number };
+/** A change to a watched key. */
+export interface WatchEvent {
+  readonly type: 'put' | 'delete';
+  readonly revision: number;
+  /** A delete's `kv` has the key and the deleting revision as modRevision; value `''`. */
+  readonly kv: KeyValue;
+  readonly prevKv?: KeyValue;
+  /** The last change of its revision. */
+  readonly revisionEnd?: boolean;
+}

@@ -17,9 +17,13 @@ export interface WatchOptions {
   readonly prevKv?: boolean;
   /** Idle notice interval on the server (100 … 600000 ms); default 5000. */
   readonly progressMs?: number;
-  /** Yield `progress` events too (they always advance the resume point). Default false. */
-  readonly progress?: boolean;
+  /** Called with each progress notice: every matching change up to `revision` was delivered. */
+  readonly onProgress?: (revision: number) => void;
   readonly signal?: AbortSignal | undefined;
+  /** Called each time a stream starts: the node, and the store revision it started at. */
+  readonly onConnect?: (endpoint: string, revision: number) => void;
+  /** Called with each failure the watch retries past (a node down, a stream cut). */
+  readonly onRetry?: (error: unknown) => void;
 }
 
 /** Codes after which reconnecting cannot help: the watch ends with that error. */
@@ -69,12 +73,14 @@ export async function* watchChanges(
       } catch (error) {
         if (error instanceof AbortedError || isAborted(signal)) return;
         if (error instanceof ConclaveError && FINAL.has(error.code)) throw error;
+        options.onRetry?.(error);
         failures++;
         await pause(failures, signal);
         continue;
       }
       // Until an event arrives, a reconnect must start right after the revision this stream began at.
       const began = Number(answer.headers['x-conclave-revision']);
+      options.onConnect?.(answer.endpoint, began);
       if (lastEventId === undefined && startRevision === undefined && Number.isSafeInteger(began)) {
         startRevision = began + 1;
       }
@@ -87,7 +93,7 @@ export async function* watchChanges(
             if (message.id !== undefined) lastEventId = message.id;
             const event = JSON.parse(message.data) as WatchEvent;
             if (message.event === 'progress') {
-              if (options.progress === true) yield { type: 'progress', revision: event.revision };
+              options.onProgress?.(event.revision);
               continue;
             }
             if (message.event === 'put' || message.event === 'delete') yield event;
@@ -97,6 +103,7 @@ export async function* watchChanges(
         if (error instanceof ConclaveError) throw error;
         if (isAborted(signal)) return;
         // The node went away mid-stream: resume elsewhere.
+        options.onRetry?.(error);
       } finally {
         answer.body.destroy();
       }
