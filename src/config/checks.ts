@@ -90,6 +90,20 @@ export function checkSecretRequired(s: ResolvedSettings, secret: SecretResolutio
   ];
 }
 
+/** Client authentication checks requests against the cluster secret, so it needs one. */
+export function checkClientAuth(s: ResolvedSettings, secret: SecretResolution): ConfigIssue[] {
+  const mode = s['client-auth'];
+  if (mode?.value !== 'secret' || secret.state !== 'none') return [];
+  return [
+    issueAt(
+      'missing_value',
+      'secret',
+      undefined,
+      `client-auth is secret${from(mode)}, but no secret is set: set secret or secret-file (or CONCLAVE_SECRET)`,
+    ),
+  ];
+}
+
 /**
  * The primaries of a new cluster are listed in initial-cluster, and this node must find itself
  * there by name; a secondary must not be listed.

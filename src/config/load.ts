@@ -4,6 +4,7 @@
 import { resolve } from 'node:path';
 import {
   checkMembership,
+  checkClientAuth,
   checkSecretRequired,
   checkSizes,
   checkTimings,
@@ -57,6 +58,7 @@ export function loadNodeConfig(options: LoadNodeConfigOptions): NodeConfig {
 
   const secret = resolveSecret(settings, failed, options.cwd, issues);
   issues.push(...checkTimings(settings), ...checkSizes(settings), ...checkSecretRequired(settings, secret));
+  issues.push(...checkClientAuth(settings, secret));
   issues.push(...checkMembership(settings, failed));
   const advertiseUrl = resolveAdvertiseUrl(settings, failed, issues);
 
@@ -95,6 +97,7 @@ export function loadNodeConfig(options: LoadNodeConfigOptions): NodeConfig {
     stateFile:
       settings['state-file'] === undefined ? undefined : resolve(options.cwd, settings['state-file'].value),
     snapshotCompression: need('snapshot-compression'),
+    clientAuth: need('client-auth'),
     configFile,
   };
 }

@@ -23,6 +23,7 @@ import {
 } from './units.js';
 
 export const NODE_ROLES = ['primary', 'secondary'] as const;
+export const CLIENT_AUTH_MODES = ['none', 'secret'] as const;
 export const INITIAL_CLUSTER_STATES = ['new', 'existing'] as const;
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -172,6 +173,7 @@ export const SETTING_SCHEMAS = {
   'join-timeout': duration(100),
   'stale-after': duration(1),
   'state-file': text('a file path'),
+  'client-auth': oneOf(CLIENT_AUTH_MODES),
   'snapshot-compression': integer(-1).pipe(z.number().max(9, { error: 'expected at most 9' })),
 } as const satisfies Readonly<Record<SettingKey, z.ZodType>>;
 

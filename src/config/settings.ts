@@ -28,6 +28,7 @@ export const SETTING_KEYS = [
   'stale-after',
   'state-file',
   'snapshot-compression',
+  'client-auth',
 ] as const;
 
 /** A setting's name: its YAML key, and its flag without `--`. */
@@ -232,6 +233,13 @@ const ROWS: Readonly<Record<SettingKey, Row>> = {
     default: 1,
     description:
       'Primaries: gzip level of the snapshots served to secondaries (-1: not compressed). Level 1 gets most of the size down for a fraction of the CPU of higher levels.',
+  },
+  'client-auth': {
+    placeholder: 'none|secret',
+    type: '`none` or `secret`',
+    default: 'none',
+    description:
+      '`secret`: every request but the load-balancer checks (`/api/leader-check…`, `/api/raft-health`, `/health`, `/api/ping`) must carry `authorization: Bearer <secret>`, else 401 UNAUTHORIZED. Over plain HTTP the secret then crosses the network: use it behind TLS or on a trusted network.',
   },
   'stale-after': {
     placeholder: 'duration',

@@ -55,6 +55,8 @@ export interface NodeConfig {
   readonly stateFile: string | undefined;
   /** gzip level -1 (off) … 9 */
   readonly snapshotCompression: number;
+  /** `secret`: client requests must carry `authorization: Bearer <secret>` (secret is then set). */
+  readonly clientAuth: 'none' | 'secret';
   /** Absolute path of the YAML file read, if any. */
   readonly configFile: string | undefined;
 }

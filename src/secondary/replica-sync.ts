@@ -8,6 +8,8 @@ import { SseReader } from './sse-reader.js';
 
 export interface ReplicaSyncOptions {
   readonly joinUrls: readonly string[];
+  /** Sent with every request to the primaries (client authentication). */
+  readonly headers: Readonly<Record<string, string>>;
   /** Snapshot attempts per URL in one round. */
   readonly retries: number;
   readonly timeoutMs: number;
@@ -127,7 +129,7 @@ export class ReplicaSync {
         let backoff = 100;
         for (let attempt = 0; attempt <= retries && !this.isStopped(); attempt++) {
           try {
-            const snap = await fetchSnapshot(url, timeoutMs);
+            const snap = await fetchSnapshot(url, timeoutMs, this.options.headers);
             kv.restoreReplica(snap.bytes);
             hub.reset();
             this.synced = true;
@@ -167,7 +169,11 @@ export class ReplicaSync {
     const { kv, hub, timeoutMs } = this.options;
     this.abort = new AbortController();
     const res = await request(new URL(`/v1/watch?prefix=&prevKv=true&progressMs=${PROGRESS_MS}`, url), {
-      headers: { 'last-event-id': kv.replicaResumeId(), accept: 'text/event-stream' },
+      headers: {
+        ...this.options.headers,
+        'last-event-id': kv.replicaResumeId(),
+        accept: 'text/event-stream',
+      },
       headersTimeout: timeoutMs,
       bodyTimeout: PROGRESS_MS * 5,
       signal: this.abort.signal,

@@ -6,6 +6,7 @@ import type { NodeConfig } from '../config/index.js';
 import { KvStore } from '../kv/index.js';
 import { ServerError } from '../server/errors.js';
 import { createApp } from '../server/http/app.js';
+import { authorizationHeader, requireClientSecret } from '../server/http/client-auth.js';
 import { forwardToPrimary } from '../server/http/forward.js';
 import { registerKvRoutes } from '../server/http/kv-routes.js';
 import { registerWatchRoutes } from '../server/http/watch-routes.js';
@@ -61,6 +62,7 @@ export class SecondaryNode {
     this.hub = new WatchHub(this.kv);
     this.sync = new ReplicaSync({
       joinUrls: config.join,
+      headers: authorizationHeader(clientSecret(config)),
       retries: config.joinRetries,
       timeoutMs: config.joinTimeoutMs,
       kv: this.kv,
@@ -70,6 +72,7 @@ export class SecondaryNode {
     this.loadStateFile();
 
     this.app = createApp({ logger, maxRequestBytes: config.maxRequestBytes });
+    requireClientSecret(this.app, clientSecret(config));
     this.app.addHook('onResponse', (_request, _reply, done) => {
       this.requests++;
       done();
@@ -101,6 +104,7 @@ export class SecondaryNode {
     this.registry = new MemberRegistry({
       name: config.name,
       localUrl: localUrlOf(config.listen),
+      headers: authorizationHeader(clientSecret(config)),
       intervalMs: config.memberHeartbeatIntervalMs,
       describe: () => ({
         name: config.name,
@@ -280,4 +284,9 @@ export class SecondaryNode {
       this.logger.warn({ file, err: (error as Error).message }, 'could not save the state file');
     }
   }
+}
+
+/** The secret client requests must present, when client-auth is on. */
+function clientSecret(config: NodeConfig): string | undefined {
+  return config.clientAuth === 'secret' ? config.secret : undefined;
 }

@@ -27,8 +27,13 @@ export interface FetchedSnapshot {
  * Downloads a primary's snapshot (GET /v1/snapshot) and checks it before anyone uses it: the
  * SHA-256 of the uncompressed bytes must match the header, and so must the size.
  */
-export async function fetchSnapshot(baseUrl: string, timeoutMs: number): Promise<FetchedSnapshot> {
+export async function fetchSnapshot(
+  baseUrl: string,
+  timeoutMs: number,
+  headers: Readonly<Record<string, string>> = {},
+): Promise<FetchedSnapshot> {
   const res = await request(new URL('/v1/snapshot', baseUrl), {
+    headers,
     headersTimeout: timeoutMs,
     bodyTimeout: timeoutMs,
     signal: AbortSignal.timeout(timeoutMs),

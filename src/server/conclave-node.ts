@@ -9,6 +9,7 @@ import { SqliteRaftStorage } from '../storage/index.js';
 import { PeerTransport } from '../transport/peer-transport.js';
 import { ServerError } from './errors.js';
 import { createApp } from './http/app.js';
+import { authorizationHeader, requireClientSecret } from './http/client-auth.js';
 import { forwardToLeader } from './http/forward.js';
 import { registerHealthRoutes } from './http/health-routes.js';
 import { registerKvRoutes } from './http/kv-routes.js';
@@ -62,6 +63,8 @@ export class ConclaveNode implements NodeView {
   /** A member is live if it answered a ping this recently (several missed probes tolerated). */
   private readonly liveWithinMs: number;
   private stopping: Promise<void> | undefined;
+  /** What client requests must present (client-auth: secret); internal calls send it too. */
+  private readonly clientSecret: string | undefined;
   /** Aborted when stopping: ends forwards in flight. */
   private readonly shutdown = new AbortController();
 
@@ -70,6 +73,7 @@ export class ConclaveNode implements NodeView {
     this.name = config.name;
     this.logger = logger;
     this.liveWithinMs = Math.max(3_000, config.heartbeatIntervalMs * 15);
+    this.clientSecret = config.clientAuth === 'secret' ? config.secret : undefined;
     const members =
       config.initialCluster.length > 0
         ? config.initialCluster
@@ -141,6 +145,7 @@ export class ConclaveNode implements NodeView {
       isLive: (name) => this.prober.isLive(name, this.liveWithinMs),
       fetchMembers: async (url) => {
         const res = await request(new URL('/v1/cluster/members', url), {
+          headers: authorizationHeader(this.clientSecret),
           headersTimeout: 1_000,
           bodyTimeout: 1_000,
         });
@@ -170,6 +175,7 @@ export class ConclaveNode implements NodeView {
     });
 
     this.app = createApp({ logger, maxRequestBytes: config.maxRequestBytes });
+    requireClientSecret(this.app, this.clientSecret);
     this.metrics.register(this.app);
     registerPeerStream(this.app, {
       self: config.name,
@@ -242,6 +248,7 @@ export class ConclaveNode implements NodeView {
     this.registry = new MemberRegistry({
       name: config.name,
       localUrl: localUrlOf(config.listen),
+      headers: authorizationHeader(this.clientSecret),
       intervalMs: config.memberHeartbeatIntervalMs,
       describe: () => ({
         name: config.name,

@@ -82,6 +82,9 @@ async function relay(
 ): Promise<FastifyReply> {
   const contentType = request.headers['content-type'];
   if (typeof contentType === 'string') headers['content-type'] = contentType;
+  // The client's credentials go along: the next node checks them too (client-auth).
+  const authorization = request.headers.authorization;
+  if (typeof authorization === 'string') headers.authorization = authorization;
   const res = await httpRequest(new URL(request.url, target), {
     method: request.method as 'GET' | 'PUT' | 'POST' | 'DELETE',
     headers,

@@ -27,6 +27,8 @@ export interface RegistryDeps {
   readonly name: string;
   /** Where this node's own API answers (it forwards to the leader as needed). */
   readonly localUrl: string;
+  /** Sent with every call (client authentication). */
+  readonly headers: Readonly<Record<string, string>>;
   readonly intervalMs: number;
   /** The record's fields that describe the node now. */
   describe(): Omit<MemberRecord, 'lastHeartbeat' | 'cpuPercent' | 'requestsPerSec' | 'rssBytes'>;
@@ -147,7 +149,8 @@ export class MemberRegistry {
   ): Promise<{ status: number; body: unknown }> {
     const res = await request(new URL(path, this.deps.localUrl), {
       method,
-      headers: json === undefined ? {} : { 'content-type': 'application/json' },
+      headers:
+        json === undefined ? this.deps.headers : { ...this.deps.headers, 'content-type': 'application/json' },
       body: json === undefined ? null : JSON.stringify(json),
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
