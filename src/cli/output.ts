@@ -99,3 +99,22 @@ export function oneLine(text: string): string {
 export function capitalize(word: string): string {
   return word.charAt(0).toUpperCase() + word.slice(1);
 }
+
+/** Progress bar redraws, at most one per this many ms. */
+const REDRAW_MS = 100;
+
+/** A progress bar redrawn in place on stderr (a terminal). */
+export class ProgressLine {
+  private last = 0;
+
+  draw(received: number, total: number): void {
+    const now = Date.now();
+    if (now - this.last < REDRAW_MS && received < total) return;
+    this.last = now;
+    process.stderr.write(`\r${progressBar(received, total)}\x1b[K`);
+  }
+
+  clear(): void {
+    if (this.last !== 0) process.stderr.write('\r\x1b[K');
+  }
+}

@@ -5,6 +5,7 @@ import { resolveIdentity } from '../server/node-identity.js';
 import { restoreDataDir } from '../server/restore.js';
 import { StorageError } from '../storage/index.js';
 import { EXIT } from './exit-codes.js';
+import { ProgressLine } from './output.js';
 
 const USAGE = `Usage: conclave snapshot restore FILE [server settings...]
 
@@ -54,8 +55,13 @@ function restore(file: string, settings: readonly string[]): number {
   }
   const identity = resolveIdentity(config, process.cwd());
   process.stderr.write(`restoring ${file} (${backup.length} bytes) into ${identity.dataDir} …\n`);
+  const progress = process.stderr.isTTY ? new ProgressLine() : undefined;
   try {
-    const summary = restoreDataDir({ ...config, ...identity }, backup);
+    const summary = restoreDataDir({ ...config, ...identity }, backup, (read, total) => {
+      progress?.draw(read, total);
+    });
+    progress?.draw(backup.length, backup.length);
+    progress?.clear();
     process.stdout.write(
       `restored ${file} into ${summary.file}: node ${identity.name} of cluster ${config.clusterName}, ` +
         `revision ${summary.revision}, ${summary.keys} keys, voters ${summary.voters.join(',')}\n`,

@@ -33,6 +33,7 @@ import { lookupRequest, pruneByIndex, recordRequest, type RequestRetention } fro
 import { RevisionWriter } from './revision-writer.js';
 import { ensureSchema } from './schema.js';
 import { checkSnapshotEnvelope, installSnapshot, writeSnapshot } from './snapshot.js';
+import type { RestoreProgress } from './snapshot.js';
 import { prepareStatements, type Statements } from './statements.js';
 import type {
   ApplyError,
@@ -139,11 +140,11 @@ export class KvStore {
    * anything changes, and the records are installed in a savepoint (nested in the caller's
    * transaction) that is rolled back if one of them breaks an invariant.
    */
-  restore(bytes: Uint8Array, replica = false): void {
+  restore(bytes: Uint8Array, replica = false, progress?: RestoreProgress): void {
     this.requireTransaction('restore');
     const buf = checkSnapshotEnvelope(bytes);
     this.transaction(() => {
-      const meta = installSnapshot(this.s, buf, replica);
+      const meta = installSnapshot(this.s, buf, replica, progress);
       writeMeta(this.s, meta);
       this.replicaPosition = { revision: meta.revision, sub: Number.MAX_SAFE_INTEGER };
     });

@@ -152,12 +152,15 @@ function key(r: Reader, what: string): Buffer {
   return bytes;
 }
 
+/** Records between two progress calls. */
+const PROGRESS_EVERY = 4096;
+
 /**
  * Reads every record, checking the structure and the schema invariants (order, ranges) on the
  * way; throws KvError CORRUPT_SNAPSHOT. The envelope (magic, version, checksum) is checked by
  * the caller. Uniqueness of request ids is left to the table's primary key.
  */
-function scan(buf: Buffer, sink: SnapshotSink): SnapshotHeader {
+function scan(buf: Buffer, sink: SnapshotSink, progress?: RestoreProgress): SnapshotHeader {
   const r = new Reader(buf, buf.length - DIGEST_BYTES);
   for (let i = 0; i < MAGIC.length + 1; i++) r.u8('header');
   const revision = r.varuint('revision');
@@ -172,7 +175,9 @@ function scan(buf: Buffer, sink: SnapshotSink): SnapshotHeader {
   let prevIdx = 0;
   let prevLease = 0;
   let prevActivity = 0;
+  let records = 0;
   for (;;) {
+    if (progress !== undefined && ++records % PROGRESS_EVERY === 0) progress(r.offset, buf.length);
     const tag = r.u8('record tag');
     if (tag === TAG_END) break;
     check(tag >= lastTag && tag <= TAG_ACTIVITY, `unexpected record tag ${tag} at byte ${r.offset - 1}`);
@@ -296,7 +301,15 @@ export function checkSnapshotEnvelope(bytes: Uint8Array): Buffer {
  * the new meta row. Records are checked as they are inserted: on a bad one this throws KvError
  * CORRUPT_SNAPSHOT part-way, so run it in a transaction or savepoint that the throw rolls back.
  */
-export function installSnapshot(s: Statements, buf: Buffer, replica = false): Meta {
+/** Bytes of the snapshot read so far, of `total`. */
+export type RestoreProgress = (read: number, total: number) => void;
+
+export function installSnapshot(
+  s: Statements,
+  buf: Buffer,
+  replica = false,
+  progress?: RestoreProgress,
+): Meta {
   s.clearKeys.run();
   s.clearChanges.run();
   s.clearRequests.run();
@@ -305,16 +318,20 @@ export function installSnapshot(s: Statements, buf: Buffer, replica = false): Me
   let requestCount = 0;
   let header: SnapshotHeader;
   try {
-    header = scan(buf, {
-      key: (record) => s.restoreKey.run(...record),
-      change: (record) => s.restoreChange.run(...record),
-      request: (record) => {
-        s.restoreRequest.run(...record);
-        requestCount += 1;
+    header = scan(
+      buf,
+      {
+        key: (record) => s.restoreKey.run(...record),
+        change: (record) => s.restoreChange.run(...record),
+        request: (record) => {
+          s.restoreRequest.run(...record);
+          requestCount += 1;
+        },
+        lease: (id, ttl) => s.restoreLease.run(id, ttl),
+        activity: (seq, rev, member, kind, reason) => s.restoreActivity.run(seq, rev, member, kind, reason),
       },
-      lease: (id, ttl) => s.restoreLease.run(id, ttl),
-      activity: (seq, rev, member, kind, reason) => s.restoreActivity.run(seq, rev, member, kind, reason),
-    });
+      progress,
+    );
     // A replica's own snapshot (a secondary's state file) has keys' lease ids without the leases:
     // change events carry no grants, and a replica never expires anything itself.
     if (!replica) {

@@ -17,7 +17,12 @@ export interface RestoreSummary {
  * usual: they share the state and elect a leader. Throws StorageError (DATA_DIR_NOT_EMPTY, …)
  * or KvError CORRUPT_SNAPSHOT (bad bytes; nothing is left behind).
  */
-export function restoreDataDir(config: ResolvedNodeConfig, backup: Uint8Array): RestoreSummary {
+export function restoreDataDir(
+  config: ResolvedNodeConfig,
+  backup: Uint8Array,
+  /** Bytes of the backup installed so far, of the total. */
+  onProgress?: (read: number, total: number) => void,
+): RestoreSummary {
   const voters = config.initialCluster.length > 0 ? config.initialCluster.map((m) => m.name) : [config.name];
   let kv: KvStore | undefined;
   let summary: { revision: number; keys: number } | undefined;
@@ -35,7 +40,7 @@ export function restoreDataDir(config: ResolvedNodeConfig, backup: Uint8Array): 
         apply: (index, data) => store.apply(index, data),
         serialize: () => store.serialize(),
         restore: (data) => {
-          store.restore(data);
+          store.restore(data, false, onProgress);
           summary = { revision: store.revision(), keys: store.range({ countOnly: true }).count };
         },
         rebase: (index) => {

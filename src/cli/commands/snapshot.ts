@@ -7,10 +7,7 @@ import type { Command } from 'commander';
 import { argvAfter } from '../arguments.js';
 import { runWithClient, withClientOptions } from '../client-options.js';
 import { EXIT } from '../exit-codes.js';
-import { printAnswer, progressBar } from '../output.js';
-
-/** Progress bar redraws, at most one per this many ms. */
-const REDRAW_MS = 100;
+import { printAnswer, ProgressLine } from '../output.js';
 
 export function registerSnapshot(program: Command): void {
   const snapshot = program.command('snapshot').description('back up and restore');
@@ -96,21 +93,5 @@ async function syncDirectory(dir: string): Promise<void> {
     }
   } catch {
     // The file is complete either way; only the rename might not survive a power loss.
-  }
-}
-
-/** A progress bar redrawn in place on stderr (a terminal). */
-class ProgressLine {
-  private last = 0;
-
-  draw(received: number, total: number): void {
-    const now = Date.now();
-    if (now - this.last < REDRAW_MS && received < total) return;
-    this.last = now;
-    process.stderr.write(`\r${progressBar(received, total)}\x1b[K`);
-  }
-
-  clear(): void {
-    if (this.last !== 0) process.stderr.write('\r\x1b[K');
   }
 }
