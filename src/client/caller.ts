@@ -3,7 +3,7 @@
 // id across retries (so a retried write applies once), and honours AbortSignals.
 
 import { randomUUID } from 'node:crypto';
-import { Agent, request } from 'undici';
+import { Agent } from 'undici';
 import type { Dispatcher } from 'undici';
 import { AbortedError, ConclaveError, UnavailableError } from './errors.js';
 import type { EndpointFailure } from './errors.js';
@@ -57,6 +57,9 @@ export interface StreamAnswer {
   readonly requestId: string;
 }
 
+/** What a node accepts as x-request-id (src/server/http/app.ts). */
+const REQUEST_ID = /^[\w.:@-]{1,128}$/;
+
 /** How long leader discovery may take before a call goes to any node instead. */
 const DISCOVERY_TIMEOUT_MS = 1_000;
 
@@ -95,7 +98,21 @@ export class Caller {
   /** A JSON call; a node's error answer is thrown as ConclaveError (except the statuses in `accept`). */
   async json<T>(call: Call, accept: readonly number[] = []): Promise<JsonAnswer<T>> {
     const answer = await this.attempts(call, accept);
-    const text = await answer.body.text();
+    let text: string;
+    try {
+      text = await answer.body.text();
+    } catch (cause) {
+      if (call.signal?.aborted === true || this.closed.signal.aborted) throw new AbortedError(cause);
+      throw new ConclaveError(
+        'UNAVAILABLE',
+        `${answer.endpoint} cut the answer short: ${networkReason(cause)}`,
+        {
+          endpoint: answer.endpoint,
+          requestId: answer.requestId,
+          cause,
+        },
+      );
+    }
     return { ...answer, body: parseJson(text, answer) as T };
   }
 
@@ -113,6 +130,12 @@ export class Caller {
     const signal = AbortSignal.any(
       call.signal === undefined ? [this.closed.signal] : [this.closed.signal, call.signal],
     );
+    if (call.requestId !== undefined && !REQUEST_ID.test(call.requestId)) {
+      // A node would replace it with a fresh id, and the write would lose its exactly-once key.
+      throw new ConclaveError('INVALID_ARGUMENT', `request id must match ${String(REQUEST_ID)}`, {
+        details: { requestId: call.requestId },
+      });
+    }
     const requestId = call.requestId ?? randomUUID();
     const deadline = Date.now() + this.options.timeoutMs;
     const failures = new Map<string, string>();
@@ -135,8 +158,11 @@ export class Caller {
       );
       let res: Dispatcher.ResponseData;
       try {
-        res = await request(`${endpoint}${call.path}`, {
-          dispatcher: this.agent,
+        // origin + path, not a URL: a URL would resolve `.` and `..` segments of a key.
+        const base = new URL(endpoint);
+        res = await this.agent.request({
+          origin: base.origin,
+          path: `${base.pathname.replace(/\/$/, '')}${call.path}`,
           method: call.method,
           headers: this.headers(call, requestId),
           body: call.body === undefined ? null : JSON.stringify(call.body),

@@ -1,6 +1,7 @@
 // createClient: the TypeScript client of a Conclave cluster (docs/API.md § Client library).
 
 import { createHash } from 'node:crypto';
+import { pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { Compare, Op } from '../kv/commands.js';
 import type { KeyValue } from '../kv/types.js';
@@ -445,7 +446,8 @@ export class ConclaveClient {
       new ConclaveError('BAD_RESPONSE', `${answer.endpoint}: ${message}`, { endpoint: answer.endpoint });
     const source: AsyncIterable<Buffer> =
       header('content-encoding') === 'gzip'
-        ? answer.body.pipe(createGunzip())
+        ? // pipeline, not pipe: a cut or aborted download must fail the loop, not stall it.
+          pipeline(answer.body, createGunzip(), () => undefined)
         : (answer.body as AsyncIterable<Buffer>);
     const chunks: Buffer[] = [];
     let received = 0;

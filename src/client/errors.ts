@@ -2,7 +2,8 @@
 // codes); failures to reach any node get UNAVAILABLE with what each endpoint answered.
 
 /** Codes the client adds to the server's: it could not get an answer, or the caller gave up. */
-export type ClientErrorCode = 'UNAVAILABLE' | 'ABORTED' | 'BAD_RESPONSE';
+export type ClientErrorCode =
+  'UNAVAILABLE' | 'ABORTED' | 'BAD_RESPONSE' | 'INVALID_ARGUMENT' | 'LEASE_EXPIRED';
 
 export interface ConclaveErrorInit {
   readonly status?: number | undefined;

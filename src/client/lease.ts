@@ -1,5 +1,7 @@
 // A granted lease with its keep-alive loop: renewed every third of its TTL until revoked,
-// closed, or lost (expired on the server, or not renewed before its deadline).
+// closed, or lost: expired on the server, or its deadline passed here without a renewal. The
+// deadline counts from when a renewal was sent, so the client never believes it holds a lease
+// the leader has let go.
 
 import type { Caller } from './caller.js';
 import { ConclaveError } from './errors.js';
@@ -17,6 +19,7 @@ export class Lease {
   private readonly caller: Caller;
   private readonly controller = new AbortController();
   private timer: NodeJS.Timeout | undefined;
+  private deadlineTimer: NodeJS.Timeout | undefined;
   private deadline: number;
   private markLost!: (reason: ConclaveError) => void;
   private ended = false;
@@ -32,18 +35,23 @@ export class Lease {
     this.lost = new Promise((resolve) => {
       this.markLost = resolve;
     });
-    if (keepAlive) this.schedule();
+    if (keepAlive) {
+      this.armDeadline();
+      this.schedule(this.every());
+    }
   }
 
   /** One renewal now; returns the milliseconds left. Throws LEASE_NOT_FOUND once it expired. */
   async keepAliveOnce(signal?: AbortSignal): Promise<number> {
+    const sent = Date.now();
     const answer = await this.caller.json<{ remainingMs: number }>({
       method: 'POST',
       path: `/v1/leases/${this.id}/keepalive`,
       target: 'leader',
       signal,
     });
-    this.deadline = Date.now() + answer.body.remainingMs;
+    this.deadline = sent + answer.body.remainingMs;
+    if (this.deadlineTimer !== undefined) this.armDeadline();
     return answer.body.remainingMs;
   }
 
@@ -72,17 +80,38 @@ export class Lease {
   private end(): void {
     this.ended = true;
     clearTimeout(this.timer);
+    clearTimeout(this.deadlineTimer);
     this.controller.abort(new Error(`lease ${this.id} ended`));
   }
 
-  private schedule(): void {
+  /** A third of the TTL, so that two renewals can fail before the deadline. */
+  private every(): number {
+    return Math.max(100, (this.ttl * 1000) / 3);
+  }
+
+  private schedule(delayMs: number): void {
     if (this.ended) return;
-    // A third of the TTL, so that two renewals can fail before the deadline.
-    const every = Math.max(100, (this.ttl * 1000) / 3);
     this.timer = setTimeout(() => {
       this.renew().catch(() => undefined);
-    }, every);
+    }, delayMs);
     this.timer.unref();
+  }
+
+  /** Lost the moment the deadline passes without a renewal, whatever the loop is doing. */
+  private armDeadline(): void {
+    clearTimeout(this.deadlineTimer);
+    this.deadlineTimer = setTimeout(
+      () => {
+        if (this.ended) return;
+        this.lose(
+          new ConclaveError('LEASE_EXPIRED', `lease ${this.id} was not renewed before its deadline`, {
+            details: { id: this.id },
+          }),
+        );
+      },
+      Math.max(0, this.deadline - Date.now()),
+    );
+    this.deadlineTimer.unref();
   }
 
   private async renew(): Promise<void> {
@@ -97,8 +126,11 @@ export class Lease {
         this.lose(e);
         return;
       }
+      // Failed with time left: try again sooner than the usual period.
+      this.schedule(Math.min(this.every(), Math.max(100, (this.deadline - Date.now()) / 3)));
+      return;
     }
-    this.schedule();
+    this.schedule(this.every());
   }
 
   /** Read afresh after an await. */

@@ -72,7 +72,13 @@ export async function* watchChanges(
         });
       } catch (error) {
         if (error instanceof AbortedError || isAborted(signal)) return;
-        if (error instanceof ConclaveError && FINAL.has(error.code)) throw error;
+        // A request error (bad key, compacted, unauthorized) will not go away by retrying.
+        if (
+          error instanceof ConclaveError &&
+          (FINAL.has(error.code) || (error.status >= 400 && error.status < 500))
+        ) {
+          throw error;
+        }
         options.onRetry?.(error);
         failures++;
         await pause(failures, signal);

@@ -20,6 +20,8 @@ export interface ChangeListenerOptions {
  * and a listener that throws is reported to `report` and kept.
  */
 export class LocalReplica {
+  private closed = false;
+
   constructor(
     private readonly state: LocalState,
     private readonly report: (error: unknown) => void,
@@ -32,6 +34,7 @@ export class LocalReplica {
 
   /** The revision this node has applied. */
   revision(): number {
+    this.requireOpen();
     return this.state.kv.revision();
   }
 
@@ -54,6 +57,7 @@ export class LocalReplica {
     listener: (event: WatchEvent) => void,
     options: ChangeListenerOptions = {},
   ): () => void {
+    this.requireOpen();
     const from = options.startRevision ?? this.state.kv.revision() + 1;
     const handle = this.state.watches.watch(
       filter,
@@ -80,8 +84,15 @@ export class LocalReplica {
             status: 410,
             details,
           });
-          if (options.onError === undefined) this.report(error);
-          else options.onError(error);
+          if (options.onError === undefined) {
+            this.report(error);
+            return;
+          }
+          try {
+            options.onError(error);
+          } catch (thrown) {
+            this.report(thrown);
+          }
         },
         drained: () => Promise.resolve(),
       },
@@ -97,7 +108,9 @@ export class LocalReplica {
     options: { signal?: AbortSignal; timeoutMs?: number } = {},
   ): Promise<void> {
     const deadline = Date.now() + (options.timeoutMs ?? 10_000);
-    while (this.state.kv.revision() < revision) {
+    for (;;) {
+      this.requireOpen();
+      if (this.state.kv.revision() >= revision) return;
       if (options.signal?.aborted === true) throw new ConclaveError('ABORTED', 'the wait was aborted');
       if (Date.now() > deadline) {
         throw new ConclaveError('TIMEOUT', `revision ${revision} not applied here in time`, {
@@ -108,7 +121,17 @@ export class LocalReplica {
     }
   }
 
+  /** The node stopped: its state is closed. */
+  close(): void {
+    this.closed = true;
+  }
+
+  private requireOpen(): void {
+    if (this.closed) throw new ConclaveError('SHUTTING_DOWN', 'this node was stopped', { status: 503 });
+  }
+
   private requireSynced(): void {
+    this.requireOpen();
     if (!this.state.synced()) {
       throw new ConclaveError('NOT_SYNCED', 'this secondary has not loaded its first snapshot yet', {
         status: 503,

@@ -91,6 +91,7 @@ export class EmbeddedNode extends ConclaveClient {
     this.stopping ??= (async () => {
       await super.close();
       await this.node.stop();
+      this.local.close();
     })();
     return this.stopping;
   }
@@ -145,8 +146,7 @@ async function untilSynced(node: EmbeddedNode, timeoutMs: number): Promise<void>
 
 function settingsOf(options: StartNodeOptions): Record<string, unknown> {
   const initialCluster = options.initialCluster;
-  return {
-    ...(options.settings ?? {}),
+  const named: Record<string, unknown> = {
     role: options.role,
     name: options.name,
     'cluster-name': options.clusterName,
@@ -169,8 +169,19 @@ function settingsOf(options: StartNodeOptions): Record<string, unknown> {
     join:
       typeof options.join === 'string' || options.join === undefined ? options.join : options.join.join(','),
     secret: options.secret,
-    'log-level': options.settings?.['log-level'] ?? (options.logger === undefined ? 'warn' : undefined),
   };
+  const settings: Record<string, unknown> = { ...(options.settings ?? {}) };
+  // A named option given wins over the same key in `settings`; one not given leaves it alone.
+  for (const [key, value] of Object.entries(named)) if (value !== undefined) settings[key] = value;
+  // Quiet by default inside an application, unless a level or a config file says otherwise.
+  if (
+    settings['log-level'] === undefined &&
+    options.logger === undefined &&
+    options.configFile === undefined
+  ) {
+    settings['log-level'] = 'warn';
+  }
+  return settings;
 }
 
 function loggerFor(options: StartNodeOptions, config: NodeConfig, name: string): Logger {

@@ -1,6 +1,7 @@
 // Restoring a backup (`conclave snapshot save`) as the data directory of a new cluster's node.
 
-import { KvStore } from '../kv/index.js';
+import { encodeCommand, KvStore, MEMBERS_PREFIX } from '../kv/index.js';
+import { PEER_KEY_PREFIX } from './membership/membership.js';
 import { SqliteRaftStorage } from '../storage/index.js';
 import type { ResolvedNodeConfig } from './conclave-node.js';
 
@@ -44,7 +45,13 @@ export function restoreDataDir(
           summary = { revision: store.revision(), keys: store.range({ countOnly: true }).count };
         },
         rebase: (index) => {
+          // The old cluster's peer addresses would override initial-cluster, and its member
+          // records describe nodes that are not running: both go, as deletions at new revisions.
+          for (const prefix of [PEER_KEY_PREFIX, MEMBERS_PREFIX]) {
+            store.apply(store.lastAppliedIndex() + 1, encodeCommand({ type: 'deleteRange', prefix }));
+          }
           store.rebaseRaftIndex(index);
+          summary = { revision: store.revision(), keys: store.range({ countOnly: true }).count };
         },
       };
     },

@@ -48,6 +48,14 @@ const EMPTY = new Uint8Array(0);
 export const DATABASE_FILE = 'conclave.db';
 
 /**
+ * Term of a restored data dir's snapshot. A founding member that was not restored bootstraps
+ * its log at term 1; a restored leader's log check then fails at the snapshot's index, so that
+ * member gets the snapshot instead of entries on top of an empty state, and its older last term
+ * keeps it from winning an election meanwhile.
+ */
+const RESTORED_TERM = 2;
+
+/**
  * RaftStorage on SQLite (WAL). One transaction per Ready persists the log, the hard state, and
  * the state machine with its applied index, so one fsync covers a whole batch (group commit).
  * A transaction is fsynced (synchronous=FULL) when the Ready carries entries, a snapshot or a
@@ -152,8 +160,7 @@ export class SqliteRaftStorage implements RaftStorage {
 
   /**
    * Creates a new node's database holding `data` (a state machine snapshot, e.g. a backup) as a
-   * Raft snapshot of membership `conf` at index = number of members, term 1: what a new cluster
-   * would hold once its founding membership entries were applied and compacted. Every founding
+   * Raft snapshot of membership `conf` at index = number of members, term RESTORED_TERM. Every founding
    * member restored from the same bytes starts with the same state, then elects a leader as
    * usual. Refuses (DATA_DIR_NOT_EMPTY) a data dir that has a database already.
    */
@@ -179,9 +186,9 @@ export class SqliteRaftStorage implements RaftStorage {
       storage.db.transaction(() => {
         sm.restore(data);
         sm.rebase(index);
-        storage.stmts.updateCompaction.run(index, 1);
-        storage.stmts.updateApplied.run(index, 1, conf);
-        storage.stmts.updateHardState.run(1, NONE, index);
+        storage.stmts.updateCompaction.run(index, RESTORED_TERM);
+        storage.stmts.updateApplied.run(index, RESTORED_TERM, conf);
+        storage.stmts.updateHardState.run(RESTORED_TERM, NONE, index);
       })();
       done = true;
     } finally {

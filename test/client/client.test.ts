@@ -56,9 +56,16 @@ describe('client (real processes)', () => {
     const deleted = await client.delete('kv/b', { prevKv: true });
     expect(deleted).toMatchObject({ deleted: 1, prevKvs: [{ key: 'kv/b', value: 'x' }] });
     expect(await client.get('kv/b')).toBeUndefined();
-    // Keys with characters that need encoding survive the round trip.
-    await client.put('odd/a b?c#d%e/café', 'ok');
-    expect((await client.get('odd/a b?c#d%e/café'))?.value).toBe('ok');
+    // Keys with characters that need encoding, and dot segments a URL would resolve, are kept as they are.
+    const odd = ['odd/a b?c#d%e/café', '.', '..', 'dots/../b', 'dots/.', 'dots/%2e%2e/c'];
+    for (const [i, key] of odd.entries()) await client.put(key, `v${i}`);
+    for (const [i, key] of odd.entries()) expect((await client.get(key))?.value, key).toBe(`v${i}`);
+    expect(await client.get('b')).toBeUndefined();
+    expect((await client.range({ prefix: 'dots/' })).kvs.map((kv) => kv.key)).toEqual([
+      'dots/%2e%2e/c',
+      'dots/.',
+      'dots/../b',
+    ]);
   });
 
   it('throws typed errors with the server codes, and retries nothing that cannot succeed', async () => {
@@ -191,6 +198,19 @@ describe('client (real processes)', () => {
     cluster.start(leaderName);
     await cluster.waitReady();
   }, 60_000);
+
+  it('reports a lease lost at its deadline when no node can renew it (the last test: every node goes)', async () => {
+    const lease = await client.grantLease(2);
+    await client.put('leased/held', 'x', { leaseId: lease.id });
+    await lease.keepAliveOnce();
+    const from = Date.now();
+    await Promise.all(cluster.nodes.map((n) => cluster.kill(n.name)));
+    const reason = await lease.lost;
+    expect(reason.code).toBe('LEASE_EXPIRED');
+    // Lost by the deadline (2 s from the last renewal sent), not a keep-alive period later.
+    expect(Date.now() - from).toBeLessThan(2_300);
+    expect(lease.signal.aborted).toBe(true);
+  }, 20_000);
 });
 
 async function waitUntil(condition: () => boolean, timeoutMs = 5_000): Promise<void> {

@@ -206,3 +206,37 @@ describe('WatchHub', () => {
     expect(hub.size).toBe(0);
   });
 });
+
+describe('WatchHub - a live watch never gets changes before its start', () => {
+  it('a watch starting beyond the current revision gets nothing earlier', async () => {
+    const { hub, put } = setup();
+    put('a'); // revision 1
+    const sink = new TestSink();
+    watch(hub, { prefix: '' }, 4, sink);
+    await settle();
+    put('b'); // 2
+    put('c'); // 3
+    put('d'); // 4
+    put('e'); // 5
+    expect(sink.ids()).toEqual(['4:0:d', '5:0:e']);
+  });
+
+  it('a watch added by a sink while a change is dispatched does not get that change twice', async () => {
+    const { hub, put } = setup();
+    const outer = new TestSink();
+    const inner = new TestSink();
+    const original = outer.event.bind(outer);
+    outer.event = (event, end) => {
+      // Added during dispatch, from the revision being dispatched: it reads it from the log.
+      if (outer.events.length === 0) watch(hub, { prefix: '' }, event.revision, inner);
+      return original(event, end);
+    };
+    watch(hub, { prefix: '' }, 1, outer);
+    await settle();
+    put('a');
+    await settle();
+    put('b');
+    expect(outer.ids()).toEqual(['1:0:a', '2:0:b']);
+    expect(inner.ids()).toEqual(['1:0:a', '2:0:b']);
+  });
+});

@@ -44,6 +44,10 @@ interface Watch {
   lastSent: number;
 }
 
+function before(event: ChangeEvent, cursor: Cursor): boolean {
+  return event.revision < cursor.revision || (event.revision === cursor.revision && event.sub < cursor.sub);
+}
+
 export function matches(filter: WatchFilter, key: string): boolean {
   return 'key' in filter ? key === filter.key : key.startsWith(filter.prefix);
 }
@@ -82,7 +86,7 @@ export class WatchHub {
   watch(filter: WatchFilter, from: Cursor, sink: WatchSink): WatchHandle {
     const w: Watch = { filter, sink, live: false, cursor: from, closed: false, lastSent: Date.now() };
     this.watches.add(w);
-    void this.catchUp(w, false);
+    this.startCatchUp(w, false);
     return {
       stop: () => {
         w.closed = true;
@@ -122,13 +126,16 @@ export class WatchHub {
         const next = { revision: event.revision, sub: event.sub + 1 };
         const revisionEnd = page.ends[i]!;
         for (const w of this.watches) {
-          if (!w.live || !matches(w.filter, event.kv.key)) continue;
+          // A watch that turned live with its cursor ahead of this change (a start beyond the
+          // node's revision, a resume on a lagging replica, one added during this dispatch) has
+          // it already or asked to start later.
+          if (!w.live || before(event, w.cursor) || !matches(w.filter, event.kv.key)) continue;
           w.lastSent = Date.now();
           if (!w.sink.event(event, revisionEnd)) {
             // Full: this watch reads the log itself from the next change, once the sink drains.
             w.live = false;
             w.cursor = next;
-            void this.catchUp(w, true);
+            this.startCatchUp(w, true);
           }
         }
         this.end = next;
@@ -157,6 +164,14 @@ export class WatchHub {
   closeAll(): void {
     for (const w of this.watches) w.closed = true;
     this.watches.clear();
+  }
+
+  /** Reads the log for a watch; if that fails (the store closed under it), the watch just ends. */
+  private startCatchUp(w: Watch, drainFirst: boolean): void {
+    this.catchUp(w, drainFirst).catch(() => {
+      w.closed = true;
+      this.watches.delete(w);
+    });
   }
 
   private async catchUp(w: Watch, drainFirst: boolean): Promise<void> {
