@@ -1,19 +1,11 @@
 import { readFileSync, statSync } from 'node:fs';
-import { ConfigError, formatConfigError, helpRequested, loadNodeConfig } from '../config/index.js';
+import { ConfigError, formatConfigError, loadNodeConfig } from '../config/index.js';
 import { KvError } from '../kv/index.js';
 import { resolveIdentity } from '../server/node-identity.js';
 import { restoreDataDir } from '../server/restore.js';
 import { StorageError } from '../storage/index.js';
 import { EXIT } from './exit-codes.js';
 import { ProgressLine } from './output.js';
-
-const USAGE = `Usage: conclave snapshot restore FILE [server settings...]
-
-Creates the data directory of a new cluster's node from FILE (made by \`conclave snapshot save\`).
-Give the settings the node will be started with (--config-file, --name, --data-dir,
---initial-cluster, --cluster-name, ...): run it once per founding member, with the same FILE,
-then start every member with \`conclave server\` and the same settings.
-`;
 
 /**
  * `conclave snapshot restore FILE [server settings...]`: offline, like `etcdutl snapshot
@@ -25,10 +17,6 @@ export function runRestore(file: string, settings: readonly string[]): Promise<n
 }
 
 function restore(file: string, settings: readonly string[]): number {
-  if (helpRequested(settings)) {
-    process.stdout.write(USAGE);
-    return EXIT.ok;
-  }
   let config;
   try {
     config = loadNodeConfig({ argv: [...settings], env: process.env, cwd: process.cwd() });

@@ -177,7 +177,7 @@ export class Caller {
         continue;
       }
       if (res.statusCode < 400 || accept.includes(res.statusCode)) {
-        this.succeeded(endpoint, call.target);
+        if (call.endpoint === undefined) this.succeeded(endpoint, call.target);
         return { status: res.statusCode, headers: res.headers, body: res.body, endpoint, requestId };
       }
       const text = await res.body.text().catch(() => '');

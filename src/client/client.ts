@@ -429,13 +429,21 @@ export class ConclaveClient {
 
   /** Downloads the state (a backup with `history: true`), checking its size and SHA-256. */
   async snapshot(options: SnapshotOptions = {}): Promise<SnapshotAnswer> {
-    const answer = await this.caller.stream({
-      method: 'GET',
+    const call = {
+      method: 'GET' as const,
       path: `/v1/snapshot${options.history === true ? '?history=true' : ''}`,
-      target: 'any',
+      target: 'any' as const,
       signal: options.signal,
       requestTimeoutMs: 120_000,
-    });
+    };
+    let answer;
+    try {
+      answer = await this.caller.stream(call);
+    } catch (error) {
+      // Secondaries serve no snapshot: ask the other endpoints in turn.
+      if (!(error instanceof ConclaveError && error.code === 'ROUTE_NOT_FOUND')) throw error;
+      answer = await this.firstServing(call, error);
+    }
     const header = (name: string): string => {
       const v = answer.headers[name];
       return typeof v === 'string' ? v : '';
@@ -473,6 +481,23 @@ export class ConclaveClient {
       sha256,
       endpoint: answer.endpoint,
     };
+  }
+
+  /** The first endpoint that serves `call` (tried one by one), else the first error. */
+  private async firstServing(call: Parameters<Caller['stream']>[0], first: ConclaveError) {
+    for (const endpoint of this.endpoints) {
+      try {
+        return await this.caller.stream({ ...call, endpoint });
+      } catch (error) {
+        if (
+          !(error instanceof ConclaveError && error.code === 'ROUTE_NOT_FOUND') &&
+          !(error instanceof UnavailableError)
+        ) {
+          throw error;
+        }
+      }
+    }
+    throw first;
   }
 
   /** Stops every lease keep-alive loop and watch, and closes connections. Leases are not revoked. */

@@ -94,7 +94,7 @@ export class Lease {
     this.timer = setTimeout(() => {
       this.renew().catch(() => undefined);
     }, delayMs);
-    this.timer.unref();
+    // Not unref'd: a process that keeps a lease alive stays up until it closes or revokes it.
   }
 
   /** Lost the moment the deadline passes without a renewal, whatever the loop is doing. */

@@ -98,12 +98,13 @@ export interface ClusterMember {
   readonly url: string;
   readonly role: 'voter' | 'learner';
   readonly live: boolean;
-  readonly appliedIndex?: number;
   readonly lastContactMs: number | null;
 }
 
 export interface ClusterMembersAnswer {
   readonly leader: string | null;
+  /** The answering node's applied Raft index. */
+  readonly appliedIndex: number;
   readonly members: readonly ClusterMember[];
 }
 

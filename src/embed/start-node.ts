@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { ConclaveClient } from '../client/client.js';
 import { ConclaveError } from '../client/errors.js';
 import type { ClientOptions } from '../client/client.js';
-import { loadNodeConfig } from '../config/index.js';
+import { ConfigError, loadNodeConfig } from '../config/index.js';
 import type { NodeConfig } from '../config/index.js';
 import { SecondaryNode } from '../secondary/secondary-node.js';
 import { ConclaveNode } from '../server/conclave-node.js';
@@ -51,8 +51,9 @@ export interface StartNodeOptions {
 }
 
 /**
- * A running node: the whole client API (writes go through the cluster, reads are
- * linearizable), plus `local` for reads from this node's own state and change callbacks.
+ * A running node: the whole client API through this node (writes go to the leader; reads are
+ * linearizable on a primary, from the replica on a secondary), plus `local` for reads from this
+ * node's own state and change callbacks.
  * stop() leaves the cluster cleanly and releases every handle.
  */
 export class EmbeddedNode extends ConclaveClient {
@@ -114,6 +115,17 @@ export async function startNode(options: StartNodeOptions): Promise<EmbeddedNode
     options: settingsOf(options),
   });
   if (config.role === 'secondary') {
+    if (config.join.length === 0) {
+      throw new ConfigError([
+        {
+          code: 'missing_value',
+          key: 'join',
+          source: 'option',
+          sourceDetail: 'startNode({ join })',
+          message: 'a secondary needs join: the URLs of one or more primaries',
+        },
+      ]);
+    }
     const name = config.name ?? `secondary-${randomBytes(3).toString('hex')}`;
     const logger = loggerFor(options, config, name);
     const node = await SecondaryNode.start({ ...config, name }, logger);

@@ -48,12 +48,14 @@ const EMPTY = new Uint8Array(0);
 export const DATABASE_FILE = 'conclave.db';
 
 /**
- * Term of a restored data dir's snapshot. A founding member that was not restored bootstraps
- * its log at term 1; a restored leader's log check then fails at the snapshot's index, so that
- * member gets the snapshot instead of entries on top of an empty state, and its older last term
- * keeps it from winning an election meanwhile.
+ * Where a restored data dir's snapshot sits. A founding member that was not restored bootstraps
+ * its membership as entries 1..n at term 1, committed. Raft assumes committed prefixes agree, so
+ * the restored snapshot must lie beyond anything a bootstrap commits (else that member would
+ * take the snapshot for one it already holds and never load the state), and at a term no
+ * bootstrap uses (so its log check fails and its older last term cannot win an election).
  */
 const RESTORED_TERM = 2;
+const RESTORED_INDEX_BASE = 1_000;
 
 /**
  * RaftStorage on SQLite (WAL). One transaction per Ready persists the log, the hard state, and
@@ -160,7 +162,8 @@ export class SqliteRaftStorage implements RaftStorage {
 
   /**
    * Creates a new node's database holding `data` (a state machine snapshot, e.g. a backup) as a
-   * Raft snapshot of membership `conf` at index = number of members, term RESTORED_TERM. Every founding
+   * Raft snapshot of membership `conf` at index RESTORED_INDEX_BASE + number of members, term
+   * RESTORED_TERM. Every founding
    * member restored from the same bytes starts with the same state, then elects a leader as
    * usual. Refuses (DATA_DIR_NOT_EMPTY) a data dir that has a database already.
    */
@@ -181,7 +184,7 @@ export class SqliteRaftStorage implements RaftStorage {
     let done = false;
     try {
       const sm = attach(storage.db);
-      const index = options.conf.voters.length + options.conf.learners.length;
+      const index = RESTORED_INDEX_BASE + options.conf.voters.length + options.conf.learners.length;
       const conf = JSON.stringify(options.conf);
       storage.db.transaction(() => {
         sm.restore(data);

@@ -61,6 +61,20 @@ describe('client-auth: secret (real processes)', () => {
     expect(await client.get('auth/x')).toBeUndefined();
   });
 
+  it('downloads a snapshot with a secondary listed first (secondaries serve none)', async () => {
+    const secondaryFirst = createClient({
+      endpoints: [secondaryUrl, ...cluster.nodes.map((n) => n.url)],
+      secret: cluster.secret,
+    });
+    try {
+      const snapshot = await secondaryFirst.snapshot({ history: true });
+      expect(cluster.nodes.map((n) => n.url)).toContain(snapshot.endpoint);
+      expect(snapshot.bytes.length).toBeGreaterThan(0);
+    } finally {
+      await secondaryFirst.close();
+    }
+  });
+
   it('keeps the load-balancer checks open', async () => {
     const leader = cluster.node(await cluster.leader()).url;
     expect((await http(`${leader}/api/leader-check`)).status).toBe(200);

@@ -54,6 +54,13 @@ export function registerSnapshot(program: Command): void {
     .argument('<file>', 'a backup made by `conclave snapshot save`')
     .argument('[settings...]', 'settings of the new node, as for `conclave server` (see its --help)')
     .description("create a new node's data directory from a backup")
+    .addHelpText(
+      'after',
+      '\nRun it once per founding member, with the same FILE and the settings that member will be\n' +
+        'started with (--config-file, --name, --data-dir, --initial-cluster, --cluster-name, ...), into\n' +
+        'an empty data directory; then start every member with `conclave server` and those settings.\n' +
+        'Exit codes: 0 restored, 1 unreadable or invalid backup, 2 bad settings, 3 data directory not empty.\n',
+    )
     .allowUnknownOption()
     .allowExcessArguments()
     .action(async (file: string) => {
