@@ -143,7 +143,8 @@ describe('snapshot save and restore (real processes)', () => {
           // Serializable: this node's own state, once it has applied the probe write.
           const deadline = Date.now() + 10_000;
           while ((await one.get('probe/after-start', { consistency: 'serializable' })) === undefined) {
-            if (Date.now() > deadline) throw new Error(`${n.name} never applied the probe\n${target.dumpLogs()}`);
+            if (Date.now() > deadline)
+              throw new Error(`${n.name} never applied the probe\n${target.dumpLogs()}`);
             await new Promise((r) => setTimeout(r, 50));
           }
           const local = await one.range({ prefix: 'data/', countOnly: true, consistency: 'serializable' });
