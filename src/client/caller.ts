@@ -4,6 +4,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { Agent } from 'undici';
+import { REQUEST_ID_PATTERN } from '../kv/limits.js';
 import type { Dispatcher } from 'undici';
 import { AbortedError, ConclaveError, UnavailableError } from './errors.js';
 import type { EndpointFailure } from './errors.js';
@@ -56,9 +57,6 @@ export interface StreamAnswer {
   readonly endpoint: string;
   readonly requestId: string;
 }
-
-/** What a node accepts as x-request-id (src/server/http/app.ts). */
-const REQUEST_ID = /^[\w.:@-]{1,128}$/;
 
 /** How long leader discovery may take before a call goes to any node instead. */
 const DISCOVERY_TIMEOUT_MS = 1_000;
@@ -130,9 +128,9 @@ export class Caller {
     const signal = AbortSignal.any(
       call.signal === undefined ? [this.closed.signal] : [this.closed.signal, call.signal],
     );
-    if (call.requestId !== undefined && !REQUEST_ID.test(call.requestId)) {
+    if (call.requestId !== undefined && !REQUEST_ID_PATTERN.test(call.requestId)) {
       // A node would replace it with a fresh id, and the write would lose its exactly-once key.
-      throw new ConclaveError('INVALID_ARGUMENT', `request id must match ${String(REQUEST_ID)}`, {
+      throw new ConclaveError('INVALID_ARGUMENT', `request id must match ${String(REQUEST_ID_PATTERN)}`, {
         details: { requestId: call.requestId },
       });
     }

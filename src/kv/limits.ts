@@ -10,6 +10,12 @@ export const MAX_VALUE_BYTES = 1024 * 1024;
 /** Longest request id, in UTF-8 bytes. */
 export const MAX_REQUEST_ID_BYTES = 256;
 
+/**
+ * What the HTTP API takes as `x-request-id` (and so as a write's exactly-once key); a node
+ * replaces any other id with a fresh one. Clients check theirs against it before sending.
+ */
+export const REQUEST_ID_PATTERN = /^[\w.:@-]{1,128}$/;
+
 /** Most compares, and most operations per branch, in one txn (etcd's default --max-txn-ops). */
 export const MAX_TXN_OPS = 128;
 

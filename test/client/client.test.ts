@@ -75,6 +75,13 @@ describe('client (real processes)', () => {
     expect(error).toMatchObject({ code: 'KEY_TOO_LARGE', status: 400 });
     const lease = await client.leaseInfo(987_654).catch((e: unknown) => e);
     expect(lease).toMatchObject({ code: 'LEASE_NOT_FOUND', status: 404 });
+    // A request id a node would replace is refused before sending: the write would lose its exactly-once key.
+    const badId = await client.put('ids/k', 'v', { requestId: 'order 42' }).catch((e: unknown) => e);
+    expect(badId).toMatchObject({ code: 'INVALID_ARGUMENT', status: 0 });
+    expect(await client.get('ids/k')).toBeUndefined();
+    const first = await client.put('ids/k', 'v', { requestId: 'order-42' });
+    expect(await client.put('ids/k', 'v', { requestId: 'order-42' })).toEqual(first);
+    expect((await client.get('ids/k'))?.version).toBe(1);
     const compacted = await client.compact(10_000_000).catch((e: unknown) => e);
     expect(compacted).toMatchObject({ code: 'FUTURE_REVISION' });
   });

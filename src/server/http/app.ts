@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { LogController } from 'fastify';
 import type { FastifyBaseLogger, FastifyError, FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { REQUEST_ID_PATTERN } from '../../kv/limits.js';
 import { ServerError } from '../errors.js';
 
 export interface AppOptions {
@@ -9,8 +10,6 @@ export interface AppOptions {
   /** Largest accepted client request body, in bytes. */
   readonly maxRequestBytes: number;
 }
-
-const REQUEST_ID = /^[\w.:@-]{1,128}$/;
 
 /**
  * The Fastify instance shared by client, peer and operator routes (one port). Every response
@@ -27,7 +26,7 @@ export function createApp(options: AppOptions): FastifyInstance {
     requestIdHeader: false,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
-      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+      return typeof given === 'string' && REQUEST_ID_PATTERN.test(given) ? given : randomUUID();
     },
     // Our own hooks log each request once, with its outcome.
     logController: new LogController({ requestIdLogLabel: 'reqId', disableRequestLogging: true }),
