@@ -69,6 +69,12 @@ export async function runDemo(options: { basePort: number }): Promise<number> {
     `  curl -s ${urls[0]!}/status`,
     '  kill -9 <pid of the leader>   # another node takes over within about a second',
     '',
+    'Or with the CLI (in another terminal):',
+    `  export CONCLAVE_ENDPOINTS=${urls.join(',')}`,
+    '  ./bin/conclave get member',
+    '  ./bin/conclave kv put greeting hello && ./bin/conclave kv get greeting',
+    '  ./bin/conclave kv watch --prefix greet   # Ctrl-C to stop',
+    '',
     'Ctrl-C stops the cluster.',
     '',
   ];
