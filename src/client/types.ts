@@ -1,6 +1,7 @@
 // The shapes the client returns: the server's JSON answers (docs/API.md), typed.
 
 import type { KeyValue } from '../kv/types.js';
+import type { MemberRecord as NodeMemberRecord } from '../server/registry/member-registry.js';
 
 export type { KeyValue, OpResponse, RangeOptions } from '../kv/types.js';
 export type { Compare, CompareOp, Op } from '../kv/commands.js';
@@ -55,26 +56,13 @@ export interface LeaseListAnswer {
   readonly revision: number;
 }
 
-/** A record of the member registry (`GET /v1/members`). */
-export interface MemberRecord {
-  readonly name: string;
-  readonly role: 'primary' | 'secondary';
-  readonly cluster: string;
-  readonly apiUrl: string;
-  readonly version: string;
-  readonly startedAt: string;
-  readonly lastHeartbeat: string;
-  readonly heartbeatIntervalMs: number;
-  /** Primaries only (`null` on secondaries). */
-  readonly raftState?: string | null;
-  readonly appliedRevision: number;
-  readonly rssBytes: number;
-  readonly cpuPercent: number;
-  readonly requestsPerSec: number;
+/** A record of the member registry (`GET /v1/members`): what the node says of itself, plus what the answering node computed. */
+export interface MemberRecord extends NodeMemberRecord {
   readonly ageSeconds: number;
   readonly heartbeatSecondsAgo: number;
   /** `up`, or `stale` (missed beats, not yet expired). */
-  readonly state: string;
+  readonly state: 'up' | 'stale';
+  /** The lease the record is attached to. */
   readonly lease: number;
 }
 
