@@ -14,6 +14,13 @@ program
   .name('conclave')
   .description('Clustering for TypeScript services')
   .showHelpAfterError()
+  .addHelpText(
+    'after',
+    '\nClient commands take --endpoints (or CONCLAVE_ENDPOINTS), --secret (or CONCLAVE_SECRET),\n' +
+      '-o table|json|yaml and --timeout.\n' +
+      'Exit codes: 0 ok, 1 failure, 2 bad usage or config, 3 data directory refused,\n' +
+      '4 no endpoint answered, 5 not found (docs/OPERATIONS.md).\n',
+  )
   // Usage errors become a CommanderError (below) instead of process.exit(1); set before the
   // subcommands are added, which inherit it.
   .exitOverride();
