@@ -129,7 +129,10 @@ export class ReplicaSync {
         let backoff = 100;
         for (let attempt = 0; attempt <= retries && !this.isStopped(); attempt++) {
           try {
-            const snap = await fetchSnapshot(url, timeoutMs, this.options.headers);
+            this.abort = new AbortController();
+            const snap = await fetchSnapshot(url, timeoutMs, this.options.headers, this.abort.signal);
+            // Stopped meanwhile: the store may be closed; nothing to install.
+            if (this.isStopped()) return;
             kv.restoreReplica(snap.bytes);
             hub.reset();
             this.synced = true;
@@ -147,6 +150,7 @@ export class ReplicaSync {
             );
             return;
           } catch (error) {
+            if (this.isStopped()) return;
             const rejected = error instanceof SnapshotFetchError && error.code === 'SNAPSHOT_DIGEST_MISMATCH';
             if (rejected)
               logger.warn({ url, err: (error as Error).message }, 'rejected a snapshot; retrying');

@@ -31,12 +31,15 @@ export async function fetchSnapshot(
   baseUrl: string,
   timeoutMs: number,
   headers: Readonly<Record<string, string>> = {},
+  /** Aborted when the secondary stops. */
+  signal?: AbortSignal,
 ): Promise<FetchedSnapshot> {
+  const limit = AbortSignal.timeout(timeoutMs);
   const res = await request(new URL('/v1/snapshot', baseUrl), {
     headers,
     headersTimeout: timeoutMs,
     bodyTimeout: timeoutMs,
-    signal: AbortSignal.timeout(timeoutMs),
+    signal: signal === undefined ? limit : AbortSignal.any([limit, signal]),
   });
   const body = Buffer.from(await res.body.arrayBuffer());
   if (res.statusCode !== 200) {
