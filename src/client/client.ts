@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { Compare, Op } from '../kv/commands.js';
-import type { KeyValue } from '../kv/types.js';
+import type { KeyValue, RangeOptions } from '../kv/types.js';
 import { Caller } from './caller.js';
 import { parseEndpoints } from './endpoints.js';
 import { ConclaveError, UnavailableError } from './errors.js';
@@ -71,15 +71,8 @@ export interface PutOptions extends WriteOptions {
   readonly prevKv?: boolean;
 }
 
-export interface RangeQuery extends ReadOptions {
-  readonly prefix?: string;
-  readonly start?: string;
-  readonly end?: string;
-  readonly after?: string;
-  readonly limit?: number;
-  readonly keysOnly?: boolean;
-  readonly countOnly?: boolean;
-}
+/** A range (the store's own RangeOptions) and how to read it. */
+export interface RangeQuery extends RangeOptions, ReadOptions {}
 
 export interface TxnRequest {
   readonly compare?: readonly Compare[];
@@ -129,7 +122,7 @@ export class ConclaveClient {
     const answer = await this.caller.json<{ kv?: KeyValue } | { error: unknown }>(
       {
         method: 'GET',
-        path: `/v1/kv/${encodeKey(key)}${consistencyQuery(options.consistency)}`,
+        path: withQuery(`/v1/kv/${encodeKey(key)}`, { consistency: options.consistency }),
         target: 'any',
         signal: options.signal,
       },
@@ -174,19 +167,10 @@ export class ConclaveClient {
 
   /** One page of a range (`limit`), or the whole range. See iterate() for every page. */
   async range(query: RangeQuery = {}): Promise<RangeAnswer> {
-    const q = new URLSearchParams();
-    for (const field of ['prefix', 'start', 'end', 'after'] as const) {
-      const v = query[field];
-      if (v !== undefined) q.set(field, v);
-    }
-    if (query.limit !== undefined) q.set('limit', String(query.limit));
-    if (query.keysOnly === true) q.set('keysOnly', 'true');
-    if (query.countOnly === true) q.set('countOnly', 'true');
-    if (query.consistency !== undefined) q.set('consistency', query.consistency);
-    const qs = q.toString();
+    const { prefix, start, end, after, limit, keysOnly, countOnly, consistency } = query;
     const answer = await this.caller.json<RangeAnswer>({
       method: 'GET',
-      path: `/v1/kv${qs === '' ? '' : `?${qs}`}`,
+      path: withQuery('/v1/kv', { prefix, start, end, after, limit, keysOnly, countOnly, consistency }),
       target: 'any',
       signal: query.signal,
     });
@@ -303,15 +287,11 @@ export class ConclaveClient {
   }
 
   async listLeases(options: ReadOptions & { after?: number; limit?: number } = {}): Promise<LeaseListAnswer> {
-    const q = new URLSearchParams();
-    if (options.after !== undefined) q.set('after', String(options.after));
-    if (options.limit !== undefined) q.set('limit', String(options.limit));
-    if (options.consistency !== undefined) q.set('consistency', options.consistency);
-    const qs = q.toString();
+    const { after, limit, consistency } = options;
     return (
       await this.caller.json<LeaseListAnswer>({
         method: 'GET',
-        path: `/v1/leases${qs === '' ? '' : `?${qs}`}`,
+        path: withQuery('/v1/leases', { after, limit, consistency }),
         target: 'any',
         signal: options.signal,
       })
@@ -325,7 +305,7 @@ export class ConclaveClient {
     return (
       await this.caller.json<MembersAnswer>({
         method: 'GET',
-        path: `/v1/members${consistencyQuery(options.consistency)}`,
+        path: withQuery('/v1/members', { consistency: options.consistency }),
         target: 'any',
         signal: options.signal,
       })
@@ -517,8 +497,17 @@ function encodeKey(key: string): string {
   return key.split('/').map(encodeURIComponent).join('/');
 }
 
-function consistencyQuery(consistency: Consistency | undefined): string {
-  return consistency === undefined ? '' : `?consistency=${consistency}`;
+/** `path?a=1&b=true`, leaving out parameters that are absent or false (the server's defaults). */
+function withQuery(
+  path: string,
+  params: Readonly<Record<string, string | number | boolean | undefined>>,
+): string {
+  const q = new URLSearchParams();
+  for (const [name, value] of Object.entries(params)) {
+    if (value !== undefined && value !== false) q.set(name, String(value));
+  }
+  const qs = q.toString();
+  return qs === '' ? path : `${path}?${qs}`;
 }
 
 function pick<T extends object, K extends keyof T>(value: T, keys: readonly K[]): Pick<T, K> {

@@ -1,6 +1,7 @@
 // The shapes the client returns: the server's JSON answers (docs/API.md), typed.
 
 import type { KeyValue } from '../kv/types.js';
+import type { MemberStatus, NodeStatus } from '../server/node-view.js';
 import type { MemberRecord as NodeMemberRecord } from '../server/registry/member-registry.js';
 
 export type { KeyValue, OpResponse, RangeOptions } from '../kv/types.js';
@@ -106,22 +107,9 @@ export interface NodeStatusAnswer {
   /** Secondaries: the replica's revision, and whether it has loaded its first state. */
   readonly revision?: number;
   readonly synced?: boolean;
-  readonly raft?: {
-    readonly state: string;
-    readonly term: number;
-    readonly leader: string | null;
-    readonly leaderUrl: string | null;
-    readonly commitIndex: number;
-    readonly appliedIndex: number;
-    readonly lastIndex: number;
-  };
-  readonly members?: readonly {
-    readonly name: string;
-    readonly url: string;
-    readonly voter: boolean;
-    readonly lastContactMs: number | null;
-    readonly live: boolean;
-  }[];
+  /** Primaries: as the node reports it (src/server/node-view.ts). */
+  readonly raft?: NodeStatus['raft'];
+  readonly members?: readonly MemberStatus[];
   readonly [field: string]: unknown;
 }
 

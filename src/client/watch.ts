@@ -26,14 +26,6 @@ export interface WatchOptions {
   readonly onRetry?: (error: unknown) => void;
 }
 
-/** Codes after which reconnecting cannot help: the watch ends with that error. */
-const FINAL = new Set([
-  'COMPACTED',
-  'VALIDATION_FAILED',
-  'INVALID_ARGUMENT',
-  'KEY_TOO_LARGE',
-  'ROUTE_NOT_FOUND',
-]);
 const DEFAULT_PROGRESS_MS = 5_000;
 
 /**
@@ -72,10 +64,11 @@ export async function* watchChanges(
         });
       } catch (error) {
         if (error instanceof AbortedError || isAborted(signal)) return;
-        // A request error (bad key, compacted, unauthorized) will not go away by retrying.
+        // A request error (bad key, compacted, unauthorized: any 4xx, or one the client found
+        // itself) will not go away by retrying.
         if (
           error instanceof ConclaveError &&
-          (FINAL.has(error.code) || (error.status >= 400 && error.status < 500))
+          ((error.status >= 400 && error.status < 500) || error.code === 'INVALID_ARGUMENT')
         ) {
           throw error;
         }

@@ -25,7 +25,6 @@ export function restoreDataDir(
   onProgress?: (read: number, total: number) => void,
 ): RestoreSummary {
   const voters = config.initialCluster.length > 0 ? config.initialCluster.map((m) => m.name) : [config.name];
-  let kv: KvStore | undefined;
   let summary: { revision: number; keys: number } | undefined;
   SqliteRaftStorage.createFromSnapshot(
     {
@@ -36,13 +35,11 @@ export function restoreDataDir(
     },
     (db) => {
       const store = new KvStore(db);
-      kv = store;
       return {
         apply: (index, data) => store.apply(index, data),
         serialize: () => store.serialize(),
         restore: (data) => {
           store.restore(data, false, onProgress);
-          summary = { revision: store.revision(), keys: store.range({ countOnly: true }).count };
         },
         rebase: (index) => {
           // The old cluster's peer addresses would override initial-cluster, and its member
@@ -57,7 +54,6 @@ export function restoreDataDir(
     },
     backup,
   );
-  if (kv === undefined || summary === undefined)
-    throw new Error('restore: the state machine was not restored (a bug)');
+  if (summary === undefined) throw new Error('restore: the state machine was not rebased (a bug)');
   return { file: config.dataDir, ...summary, voters };
 }
