@@ -83,6 +83,8 @@ export function formatBytes(bytes: number): string {
 
 /** `[#########           ] 45% 1.2 MiB / 2.7 MiB` */
 export function progressBar(received: number, total: number, width = 20): string {
+  // The total is unknown (0) while a streamed download runs.
+  if (total <= 0) return `${formatBytes(received)} received`;
   const ratio = total > 0 ? Math.min(1, received / total) : 0;
   const filled = Math.floor(ratio * width);
   const bar = `${'#'.repeat(filled)}${' '.repeat(width - filled)}`;

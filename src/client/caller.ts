@@ -54,6 +54,8 @@ export interface StreamAnswer {
   readonly status: number;
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
   readonly body: Dispatcher.ResponseData['body'];
+  /** Filled once the body has ended. */
+  readonly trailers: Readonly<Record<string, string>>;
   readonly endpoint: string;
   readonly requestId: string;
 }
@@ -176,7 +178,14 @@ export class Caller {
       }
       if (res.statusCode < 400 || accept.includes(res.statusCode)) {
         if (call.endpoint === undefined) this.succeeded(endpoint, call.target);
-        return { status: res.statusCode, headers: res.headers, body: res.body, endpoint, requestId };
+        return {
+          status: res.statusCode,
+          headers: res.headers,
+          body: res.body,
+          trailers: res.trailers,
+          endpoint,
+          requestId,
+        };
       }
       const text = await res.body.text().catch(() => '');
       const error = errorFrom(res.statusCode, text, endpoint, requestId);

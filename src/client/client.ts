@@ -424,12 +424,12 @@ export class ConclaveClient {
       if (!(error instanceof ConclaveError && error.code === 'ROUTE_NOT_FOUND')) throw error;
       answer = await this.firstServing(call, error);
     }
+    // Size and digest come as trailers when the node streamed the snapshot, else as headers.
     const header = (name: string): string => {
-      const v = answer.headers[name];
+      const v = answer.headers[name] ?? answer.trailers[name];
       return typeof v === 'string' ? v : '';
     };
-    const total = Number(header('x-conclave-snapshot-bytes'));
-    const expected = header('x-conclave-snapshot-sha256');
+    const announced = Number(header('x-conclave-snapshot-bytes'));
     const bad = (message: string): ConclaveError =>
       new ConclaveError('BAD_RESPONSE', `${answer.endpoint}: ${message}`, { endpoint: answer.endpoint });
     const source: AsyncIterable<Buffer> =
@@ -445,13 +445,17 @@ export class ConclaveClient {
         chunks.push(chunk);
         hash.update(chunk);
         received += chunk.length;
-        options.onProgress?.(received, total);
+        // 0 when the size is only known at the end.
+        options.onProgress?.(received, Number.isSafeInteger(announced) ? announced : 0);
       }
     } catch (error) {
       answer.body.destroy();
       throw bad(`snapshot download failed: ${describe(error)}`);
     }
-    if (received !== total) throw bad(`snapshot has ${received} bytes, the header says ${total}`);
+    const total = Number(header('x-conclave-snapshot-bytes'));
+    const expected = header('x-conclave-snapshot-sha256');
+    if (expected === '') throw bad('snapshot came without x-conclave-snapshot-sha256 (cut short?)');
+    if (received !== total) throw bad(`snapshot has ${received} bytes, the node says ${total}`);
     const sha256 = hash.digest('hex');
     if (sha256 !== expected) throw bad('snapshot digest does not match x-conclave-snapshot-sha256');
     return {

@@ -10,13 +10,18 @@ const CHUNK_BYTES = 1 << 20;
 const MAX_VARINT_BYTES = 8;
 
 export class ChunkWriter {
-  private readonly chunks: Buffer[] = [];
   private buf = Buffer.allocUnsafe(CHUNK_BYTES);
   private pos = 0;
 
+  /**
+   * `emit` receives each chunk once it is full, in order. A chunk owns its memory (never reused
+   * by the writer), so it may be kept or transferred to another thread.
+   */
+  constructor(private readonly emit: (chunk: Buffer) => void) {}
+
   private ensure(n: number): void {
     if (this.pos + n <= this.buf.length) return;
-    if (this.pos > 0) this.chunks.push(this.buf.subarray(0, this.pos));
+    if (this.pos > 0) this.emit(this.buf.subarray(0, this.pos));
     this.buf = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, n));
     this.pos = 0;
   }
@@ -53,12 +58,11 @@ export class ChunkWriter {
     this.pos += b.copy(this.buf, this.pos, start, end);
   }
 
-  /** Everything written so far, in order. */
-  finish(): Buffer[] {
-    if (this.pos > 0) this.chunks.push(this.buf.subarray(0, this.pos));
+  /** Emits what is left. */
+  finish(): void {
+    if (this.pos > 0) this.emit(this.buf.subarray(0, this.pos));
     this.buf = Buffer.alloc(0);
     this.pos = 0;
-    return this.chunks;
   }
 }
 

@@ -4,6 +4,8 @@ export { KvStore } from './kv-store.js';
 export { ACTIVITY_KEEP, MEMBERS_PREFIX } from './activity.js';
 export type { ActivityEntry } from './activity.js';
 export { KvError } from './errors.js';
+export { streamSnapshotOf } from './snapshot-reader.js';
+export type { SnapshotHead } from './snapshot-reader.js';
 export { COMMAND_FORMAT_JSON, decodeCommand, encodeCommand } from './commands.js';
 export { validateCommand, validateKey, validateRangeOptions, validateValue } from './validate.js';
 export {

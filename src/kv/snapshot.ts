@@ -46,7 +46,26 @@ const KIND_DELETE = 1;
 
 /** The state as snapshot bytes. Run inside a (read) transaction so that the reads agree. */
 export function writeSnapshot(s: Statements, meta: Meta, history = true): Buffer {
-  const w = new ChunkWriter();
+  const chunks: Buffer[] = [];
+  streamSnapshot(s, meta, history, (chunk) => chunks.push(chunk));
+  return Buffer.concat(chunks);
+}
+
+/**
+ * The state as snapshot bytes handed to `emit` chunk by chunk (about 1 MiB each, the digest
+ * last), so that a large state never sits whole in memory. Run inside a read transaction.
+ */
+export function streamSnapshot(
+  s: Statements,
+  meta: Meta,
+  history: boolean,
+  emit: (chunk: Buffer) => void,
+): void {
+  const hash = createHash('sha256');
+  const w = new ChunkWriter((chunk) => {
+    hash.update(chunk);
+    emit(chunk);
+  });
   for (const byte of MAGIC) w.u8(byte);
   w.u8(FORMAT_VERSION);
   w.varuint(meta.revision);
@@ -110,11 +129,8 @@ export function writeSnapshot(s: Statements, meta: Meta, history = true): Buffer
     w.slice(reason, 0, reason.length);
   }
   w.u8(TAG_END);
-  const chunks = w.finish();
-  const hash = createHash('sha256');
-  for (const chunk of chunks) hash.update(chunk);
-  chunks.push(hash.digest());
-  return Buffer.concat(chunks);
+  w.finish();
+  emit(hash.digest());
 }
 
 function corrupt(message: string): KvError {

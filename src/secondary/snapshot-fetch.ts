@@ -1,9 +1,7 @@
 import { createHash } from 'node:crypto';
-import { promisify } from 'node:util';
-import { gunzip } from 'node:zlib';
+import { pipeline } from 'node:stream';
+import { createGunzip } from 'node:zlib';
 import { request } from 'undici';
-
-const gunzipAsync = promisify(gunzip);
 
 export class SnapshotFetchError extends Error {
   constructor(
@@ -24,8 +22,9 @@ export interface FetchedSnapshot {
 }
 
 /**
- * Downloads a primary's snapshot (GET /v1/snapshot) and checks it before anyone uses it: the
- * SHA-256 of the uncompressed bytes must match the header, and so must the size.
+ * Downloads a primary's snapshot (GET /v1/snapshot) and checks it before anyone uses it: its
+ * size and SHA-256 must match the ones the primary sent (as trailers when it streamed the
+ * snapshot, else as headers). The bytes are decompressed and hashed as they arrive.
  */
 export async function fetchSnapshot(
   baseUrl: string,
@@ -41,47 +40,69 @@ export async function fetchSnapshot(
     bodyTimeout: timeoutMs,
     signal: signal === undefined ? limit : AbortSignal.any([limit, signal]),
   });
-  const body = Buffer.from(await res.body.arrayBuffer());
   if (res.statusCode !== 200) {
+    const text = await res.body.text().catch(() => '');
     throw new SnapshotFetchError(
       'SNAPSHOT_UNAVAILABLE',
-      `${baseUrl} answered ${res.statusCode}: ${body.toString().slice(0, 200)}`,
+      `${baseUrl} answered ${res.statusCode}: ${text.slice(0, 200)}`,
     );
   }
-  const header = (name: string): string | undefined => {
-    const v = res.headers[name];
+  const field = (name: string): string | undefined => {
+    const v = res.headers[name] ?? res.trailers[name];
     return typeof v === 'string' ? v : undefined;
   };
-  const digest = header('x-conclave-snapshot-sha256');
-  const revision = Number(header('x-conclave-revision'));
-  const keys = Number(header('x-conclave-key-count'));
-  const size = Number(header('x-conclave-snapshot-bytes'));
-  if (
-    digest === undefined ||
-    !Number.isSafeInteger(revision) ||
-    !Number.isSafeInteger(keys) ||
-    !Number.isSafeInteger(size)
-  ) {
+  const revision = Number(field('x-conclave-revision'));
+  const keys = Number(field('x-conclave-key-count'));
+  if (!Number.isSafeInteger(revision) || !Number.isSafeInteger(keys)) {
+    res.body.destroy();
     throw new SnapshotFetchError(
       'SNAPSHOT_MALFORMED',
-      `${baseUrl} sent a snapshot without its revision, key count, size or digest`,
+      `${baseUrl} sent a snapshot without its revision or key count`,
     );
   }
-  let bytes: Buffer;
+  const gzipped = field('content-encoding') === 'gzip';
+  const chunks: Buffer[] = [];
+  const hash = createHash('sha256');
+  let wireBytes = 0;
+  if (gzipped) {
+    res.body.on('data', (chunk: Buffer) => {
+      wireBytes += chunk.length;
+    });
+  }
   try {
-    bytes = header('content-encoding') === 'gzip' ? await gunzipAsync(body) : body;
+    // pipeline, not pipe: a cut or aborted download fails the loop instead of stalling it.
+    const source: AsyncIterable<Buffer> = gzipped
+      ? pipeline(res.body, createGunzip(), () => undefined)
+      : res.body;
+    for await (const chunk of source) {
+      hash.update(chunk);
+      chunks.push(chunk);
+    }
   } catch (error) {
+    res.body.destroy();
+    if (signal?.aborted === true || limit.aborted) throw error;
     throw new SnapshotFetchError(
       'SNAPSHOT_MALFORMED',
-      `${baseUrl} sent a snapshot that does not decompress: ${(error as Error).message}`,
+      `${baseUrl} sent a snapshot that does not decompress or was cut: ${(error as Error).message}`,
     );
   }
-  const actual = createHash('sha256').update(bytes).digest('hex');
+  const bytes = Buffer.concat(chunks);
+  if (!gzipped) wireBytes = bytes.length;
+  // Trailers are complete once the body has ended.
+  const digest = field('x-conclave-snapshot-sha256');
+  const size = Number(field('x-conclave-snapshot-bytes'));
+  if (digest === undefined || !Number.isSafeInteger(size)) {
+    throw new SnapshotFetchError(
+      'SNAPSHOT_MALFORMED',
+      `${baseUrl} sent a snapshot without its size or digest`,
+    );
+  }
+  const actual = hash.digest('hex');
   if (actual !== digest || bytes.length !== size) {
     throw new SnapshotFetchError(
       'SNAPSHOT_DIGEST_MISMATCH',
       `the snapshot from ${baseUrl} does not match its digest (sha256 ${actual.slice(0, 16)}…, expected ${digest.slice(0, 16)}…; ${bytes.length} bytes, expected ${size})`,
     );
   }
-  return { bytes, revision, keys, wireBytes: body.length };
+  return { bytes, revision, keys, wireBytes };
 }

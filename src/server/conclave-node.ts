@@ -233,6 +233,7 @@ export class ConclaveNode implements NodeView {
     });
     registerSnapshotRoutes(this.app, {
       kv: this.kv,
+      file: this.storage.file,
       readBarrier,
       compression: config.snapshotCompression,
     });

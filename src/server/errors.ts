@@ -34,6 +34,7 @@ export const ERROR_STATUS = {
   SHUTTING_DOWN: 503,
   NOT_SYNCED: 503,
   STALE: 503,
+  SNAPSHOT_FAILED: 503,
   FORWARD_FAILED: 502,
   TIMEOUT: 504,
   // Membership administration.

@@ -1,15 +1,19 @@
-import { createHash } from 'node:crypto';
-import { promisify } from 'node:util';
-import { gzip } from 'node:zlib';
+import { pipeline, type Readable } from 'node:stream';
+import { createGzip } from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { KvStore } from '../../kv/index.js';
+import { ServerError } from '../errors.js';
+import { openSnapshotStream, type SnapshotStream } from '../snapshot/snapshot-stream.js';
 import { parse } from './validation.js';
 
-const gzipAsync = promisify(gzip);
 const query = z.strictObject({ history: z.enum(['true', 'false']).optional() });
 
-/** Headers of a snapshot answer: what a secondary checks before it uses the bytes. */
+/**
+ * Fields of a snapshot answer: what a secondary checks before it uses the bytes. Revision and
+ * key count are headers; size and digest are known only once the last byte is out, so a
+ * streamed snapshot sends them as HTTP trailers (a snapshot produced whole, as headers).
+ */
 export const SNAPSHOT_HEADERS = {
   revision: 'x-conclave-revision',
   keys: 'x-conclave-key-count',
@@ -19,6 +23,8 @@ export const SNAPSHOT_HEADERS = {
 
 export interface SnapshotRouteDeps {
   readonly kv: KvStore;
+  /** The SQLite file `kv` lives in (read by the snapshot worker on a connection of its own). */
+  readonly file: string;
   readBarrier(): Promise<void>;
   /** gzip level, -1 for none. */
   readonly compression: number;
@@ -26,27 +32,47 @@ export interface SnapshotRouteDeps {
 
 /**
  * GET /v1/snapshot: the whole key-value state (the checksummed format of src/kv/snapshot.ts),
- * gzip-compressed unless compression is -1, for secondaries to bootstrap from. The headers give
- * its revision, key count, size and the SHA-256 of the uncompressed bytes. The node first makes
- * sure it is up to date (ReadIndex), so the snapshot is never older than what a client saw.
+ * gzip-compressed unless compression is -1, for secondaries to bootstrap from and for backups.
+ * The node first makes sure it is up to date (ReadIndex), so the snapshot is never older than
+ * what a client saw; then a worker thread streams it, so Raft never waits on a large state.
  */
 export function registerSnapshotRoutes(app: FastifyInstance, deps: SnapshotRouteDeps): void {
   app.get('/v1/snapshot', async (request, reply) => {
     const { history } = parse(query, request.query, 'query');
     await deps.readBarrier();
-    const revision = deps.kv.revision();
-    const keys = deps.kv.range({ countOnly: true }).count;
-    const bytes = Buffer.from(deps.kv.serialize({ history: history === 'true' }));
-    const digest = createHash('sha256').update(bytes).digest('hex');
+    let snapshot: SnapshotStream;
+    try {
+      snapshot = await openSnapshotStream(deps.kv, deps.file, history === 'true');
+    } catch (cause) {
+      throw new ServerError(
+        'SNAPSHOT_FAILED',
+        `the snapshot could not be produced: ${(cause as Error).message}`,
+        undefined,
+        {
+          cause,
+        },
+      );
+    }
     void reply
       .header('content-type', 'application/octet-stream')
-      .header(SNAPSHOT_HEADERS.revision, String(revision))
-      .header(SNAPSHOT_HEADERS.keys, String(keys))
-      .header(SNAPSHOT_HEADERS.sha256, digest)
-      .header(SNAPSHOT_HEADERS.bytes, String(bytes.length));
-    if (deps.compression < 0) return reply.send(bytes);
-    // In the thread pool: a large snapshot must not stall the event loop (and Raft with it).
-    const body = await gzipAsync(bytes, { level: deps.compression });
-    return reply.header('content-encoding', 'gzip').send(body);
+      .header(SNAPSHOT_HEADERS.revision, String(snapshot.revision))
+      .header(SNAPSHOT_HEADERS.keys, String(snapshot.keys));
+    if (snapshot.known !== undefined) {
+      void reply
+        .header(SNAPSHOT_HEADERS.sha256, snapshot.known.sha256)
+        .header(SNAPSHOT_HEADERS.bytes, String(snapshot.known.bytes));
+    } else {
+      // A failed production sends no trailers: the reader sees no digest and refuses the bytes.
+      void reply
+        .trailer(SNAPSHOT_HEADERS.sha256, async () => (await snapshot.done).sha256)
+        .trailer(SNAPSHOT_HEADERS.bytes, async () => String((await snapshot.done).bytes));
+    }
+    // A client that goes away destroys the reply's stream, and pipeline() the worker's with it.
+    const body: Readable =
+      deps.compression < 0
+        ? snapshot.body
+        : pipeline(snapshot.body, createGzip({ level: deps.compression }), () => undefined);
+    if (deps.compression >= 0) void reply.header('content-encoding', 'gzip');
+    return reply.send(body);
   });
 }
