@@ -6,6 +6,7 @@ export type { ActivityEntry } from './activity.js';
 export { KvError } from './errors.js';
 export { streamSnapshotOf } from './snapshot-reader.js';
 export type { SnapshotHead } from './snapshot-reader.js';
+export type { SnapshotTotals } from './snapshot.js';
 export { COMMAND_FORMAT_JSON, decodeCommand, encodeCommand } from './commands.js';
 export { validateCommand, validateKey, validateRangeOptions, validateValue } from './validate.js';
 export {

@@ -51,19 +51,29 @@ export function writeSnapshot(s: Statements, meta: Meta, history = true): Buffer
   return Buffer.concat(chunks);
 }
 
+/** What streamSnapshot wrote. */
+export interface SnapshotTotals {
+  readonly bytes: number;
+  /** SHA-256 of every byte written, the trailing digest included (hex). */
+  readonly sha256: string;
+}
+
 /**
  * The state as snapshot bytes handed to `emit` chunk by chunk (about 1 MiB each, the digest
  * last), so that a large state never sits whole in memory. Run inside a read transaction.
+ * One pass of hashing gives both the format's digest and the digest of the whole.
  */
 export function streamSnapshot(
   s: Statements,
   meta: Meta,
   history: boolean,
   emit: (chunk: Buffer) => void,
-): void {
+): SnapshotTotals {
   const hash = createHash('sha256');
+  let bytes = 0;
   const w = new ChunkWriter((chunk) => {
     hash.update(chunk);
+    bytes += chunk.length;
     emit(chunk);
   });
   for (const byte of MAGIC) w.u8(byte);
@@ -130,7 +140,10 @@ export function streamSnapshot(
   }
   w.u8(TAG_END);
   w.finish();
-  emit(hash.digest());
+  const whole = hash.copy();
+  const digest = hash.digest();
+  emit(digest);
+  return { bytes: bytes + digest.length, sha256: whole.update(digest).digest('hex') };
 }
 
 function corrupt(message: string): KvError {

@@ -130,9 +130,11 @@ export class ReplicaSync {
         for (let attempt = 0; attempt <= retries && !this.isStopped(); attempt++) {
           try {
             this.abort = new AbortController();
+            const started = performance.now();
             const snap = await fetchSnapshot(url, timeoutMs, this.options.headers, this.abort.signal);
             // Stopped meanwhile: the store may be closed; nothing to install.
             if (this.isStopped()) return;
+            const fetched = performance.now();
             kv.restoreReplica(snap.bytes);
             hub.reset();
             this.synced = true;
@@ -145,6 +147,8 @@ export class ReplicaSync {
                 keys: snap.keys,
                 bytes: snap.bytes.length,
                 wireBytes: snap.wireBytes,
+                downloadMs: Math.round(fetched - started),
+                restoreMs: Math.round(performance.now() - fetched),
               },
               'bootstrapped from a snapshot',
             );

@@ -4,7 +4,11 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { KvStore } from '../../kv/index.js';
 import { ServerError } from '../errors.js';
-import { openSnapshotStream, type SnapshotStream } from '../snapshot/snapshot-stream.js';
+import {
+  openSnapshotStream,
+  SnapshotProductionError,
+  type SnapshotStream,
+} from '../snapshot/snapshot-stream.js';
 import { parse } from './validation.js';
 
 const query = z.strictObject({ history: z.enum(['true', 'false']).optional() });
@@ -39,11 +43,12 @@ export interface SnapshotRouteDeps {
 export function registerSnapshotRoutes(app: FastifyInstance, deps: SnapshotRouteDeps): void {
   app.get('/v1/snapshot', async (request, reply) => {
     const { history } = parse(query, request.query, 'query');
-    await deps.readBarrier();
     let snapshot: SnapshotStream;
     try {
-      snapshot = await openSnapshotStream(deps.kv, deps.file, history === 'true');
+      // The worker starts while the ReadIndex round runs, and reads once it is done.
+      snapshot = await openSnapshotStream(deps.kv, deps.file, history === 'true', deps.readBarrier());
     } catch (cause) {
+      if (!(cause instanceof SnapshotProductionError)) throw cause;
       throw new ServerError(
         'SNAPSHOT_FAILED',
         `the snapshot could not be produced: ${(cause as Error).message}`,

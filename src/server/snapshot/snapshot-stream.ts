@@ -27,13 +27,26 @@ export interface SnapshotTotals {
 const WORKER_URL = new URL('./snapshot-worker.js', import.meta.url);
 const COMPILED = import.meta.url.endsWith('.js');
 
+/** The snapshot could not be produced (its worker failed). */
+export class SnapshotProductionError extends Error {
+  override readonly name = 'SnapshotProductionError';
+}
+
 /**
  * Streams the snapshot of the key-value state in the database `file` (the store `kv` writes
  * to): produced by a worker thread on a read connection of its own, so the calling thread (and
- * Raft on it) is not held up; the state is the one committed when the worker starts reading.
+ * Raft on it) is not held up. The worker starts at once and reads once `ready` resolves (the
+ * state is then the one committed at that moment); a rejected `ready` rejects with its error.
  */
-export function openSnapshotStream(kv: KvStore, file: string, history: boolean): Promise<SnapshotStream> {
-  return COMPILED ? fromWorker(file, history) : Promise.resolve(inThread(kv, history));
+export async function openSnapshotStream(
+  kv: KvStore,
+  file: string,
+  history: boolean,
+  ready: Promise<void>,
+): Promise<SnapshotStream> {
+  if (COMPILED) return fromWorker(file, history, ready);
+  await ready;
+  return inThread(kv, history);
 }
 
 function inThread(kv: KvStore, history: boolean): SnapshotStream {
@@ -48,7 +61,7 @@ function inThread(kv: KvStore, history: boolean): SnapshotStream {
   };
 }
 
-function fromWorker(file: string, history: boolean): Promise<SnapshotStream> {
+function fromWorker(file: string, history: boolean, ready: Promise<void>): Promise<SnapshotStream> {
   const chunksAhead = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT);
   const ahead = new Int32Array(chunksAhead);
   const workerData: SnapshotWorkerData = { file, history, chunksAhead };
@@ -67,7 +80,7 @@ function fromWorker(file: string, history: boolean): Promise<SnapshotStream> {
       owed = 0;
     },
     destroy(error, callback) {
-      if (!finished) void worker.terminate();
+      void worker.terminate();
       callback(error);
     },
   });
@@ -87,6 +100,19 @@ function fromWorker(file: string, history: boolean): Promise<SnapshotStream> {
       settle.reject(error);
       body.destroy(error);
     };
+    ready.then(
+      () => {
+        worker.postMessage('go');
+      },
+      (cause: unknown) => {
+        // Not a production failure: the caller's own error (no leader, shutting down, ...).
+        const error = cause instanceof Error ? cause : new Error(String(cause));
+        if (!finished) reject(error);
+        finished = true;
+        settle.reject(error);
+        void worker.terminate();
+      },
+    );
     worker.on('message', (message: SnapshotWorkerMessage) => {
       switch (message.kind) {
         case 'head':
@@ -105,13 +131,15 @@ function fromWorker(file: string, history: boolean): Promise<SnapshotStream> {
           body.push(null);
           break;
         case 'error':
-          fail(new Error(`snapshot failed: ${message.message}`));
+          fail(new SnapshotProductionError(message.message));
           break;
       }
     });
-    worker.on('error', fail);
+    worker.on('error', (error) => {
+      fail(new SnapshotProductionError(error.message));
+    });
     worker.on('exit', (code) => {
-      fail(new Error(`the snapshot worker exited (code ${code}) before the end`));
+      fail(new SnapshotProductionError(`the snapshot worker exited (code ${code}) before the end`));
     });
   });
 }

@@ -3,59 +3,80 @@
 // thread, because serializing a large state takes long enough (about 1 s per 100,000 keys) to
 // stall Raft heartbeats and start an election.
 //
+// The worker loads and opens the database at once, but reads only when the parent says `go`
+// (after its ReadIndex round), so that the snapshot is at least as new as the round.
+//
 // Flow control: the parent counts the chunks it has not consumed yet in a shared Int32Array;
 // past MAX_CHUNKS_AHEAD the worker blocks (Atomics.wait), so memory stays bounded however slow
 // the reader is. A reader that is gone is handled by the parent terminating the worker.
 
 import Database from 'better-sqlite3';
-import { createHash } from 'node:crypto';
 import { parentPort, workerData } from 'node:worker_threads';
-import { streamSnapshotOf } from '../../kv/index.js';
+// kv's second public entry: it loads no more than the snapshot writer needs (not zod), which
+// matters for a thread started per snapshot.
+import { streamSnapshotOf } from '../../kv/snapshot-reader.js';
 import type { SnapshotWorkerData, SnapshotWorkerMessage } from './snapshot-protocol.js';
 import { MAX_CHUNKS_AHEAD, STALLED_READER_MS } from './snapshot-protocol.js';
 
 const data = workerData as SnapshotWorkerData;
+if (parentPort === null) throw new Error('snapshot-worker runs as a worker thread');
 const port = parentPort;
-if (port === null) throw new Error('snapshot-worker runs as a worker thread');
 const post = (message: SnapshotWorkerMessage, transfer: ArrayBuffer[] = []): void => {
   port.postMessage(message, transfer);
 };
-
 const ahead = new Int32Array(data.chunksAhead);
-try {
-  const db = new Database(data.file, { readonly: true, fileMustExist: true });
-  try {
-    const whole = createHash('sha256');
-    let bytes = 0;
-    streamSnapshotOf(
-      db,
-      data.history,
-      (head) => {
-        post({ kind: 'head', ...head });
-      },
-      (chunk) => {
-        whole.update(chunk);
-        bytes += chunk.length;
-        // The writer's chunks own their ArrayBuffer (never reused): transfer it. Small ones may
-        // sit in Node's shared pool (an ArrayBuffer of Buffer.poolSize), which must not be
-        // detached: copy those.
-        const own = chunk.buffer.byteLength > Buffer.poolSize;
-        const view = own
-          ? new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)
-          : new Uint8Array(chunk);
-        post({ kind: 'chunk', chunk: view }, [view.buffer as ArrayBuffer]);
-        Atomics.add(ahead, 0, 1);
-        while (Atomics.load(ahead, 0) >= MAX_CHUNKS_AHEAD) {
-          if (Atomics.wait(ahead, 0, Atomics.load(ahead, 0), STALLED_READER_MS) === 'timed-out') {
-            throw new Error(`the reader took no snapshot bytes for ${STALLED_READER_MS} ms`);
-          }
+
+function produce(db: Database.Database): void {
+  const totals = streamSnapshotOf(
+    db,
+    data.history,
+    (head) => {
+      post({ kind: 'head', ...head });
+    },
+    (chunk) => {
+      // The writer's chunks own their ArrayBuffer (never reused): transfer it. Small ones may
+      // sit in Node's shared pool (an ArrayBuffer of Buffer.poolSize), which must not be
+      // detached: copy those.
+      const own = chunk.buffer.byteLength > Buffer.poolSize;
+      const view = own
+        ? new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+        : new Uint8Array(chunk);
+      post({ kind: 'chunk', chunk: view }, [view.buffer as ArrayBuffer]);
+      Atomics.add(ahead, 0, 1);
+      while (Atomics.load(ahead, 0) >= MAX_CHUNKS_AHEAD) {
+        if (Atomics.wait(ahead, 0, Atomics.load(ahead, 0), STALLED_READER_MS) === 'timed-out') {
+          throw new Error(`the reader took no snapshot bytes for ${STALLED_READER_MS} ms`);
         }
-      },
-    );
-    post({ kind: 'end', bytes, sha256: whole.digest('hex') });
-  } finally {
-    db.close();
-  }
-} catch (error) {
+      }
+    },
+  );
+  post({ kind: 'end', ...totals });
+}
+
+const fail = (error: unknown): void => {
   post({ kind: 'error', message: error instanceof Error ? error.message : String(error) });
+};
+
+function open(): Database.Database | undefined {
+  try {
+    return new Database(data.file, { readonly: true, fileMustExist: true });
+  } catch (error) {
+    fail(error);
+    port.close();
+    return undefined;
+  }
+}
+
+const db = open();
+if (db !== undefined) {
+  port.once('message', () => {
+    try {
+      produce(db);
+    } catch (error) {
+      fail(error);
+    } finally {
+      db.close();
+      port.close();
+    }
+  });
 }
