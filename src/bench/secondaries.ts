@@ -5,6 +5,7 @@
 // 2. Cost per change: bytes a secondary received on its change stream per change applied.
 // 3. Bootstrap: the primaries hold K keys of V bytes; a new secondary is started and timed from
 //    spawn to its first answered read (and to /health ready), with its snapshot size.
+import { setMaxListeners } from 'node:events';
 import { parseArgs } from 'node:util';
 import { Pool, request } from 'undici';
 import { ConclaveCluster, node } from './bench-cluster.js';
@@ -121,6 +122,8 @@ async function propagation(cluster: ConclaveCluster, o: Options): Promise<void> 
     for (const s of secondaries)
       await pollUntil(`${s.url} ready`, 60_000, async () => ((await healthy(s.url)) ? true : undefined));
     const abort = new AbortController();
+    // One listener per secondary's stream.
+    setMaxListeners(o.secondaries + 10, abort.signal);
     const arrivals = secondaries.map(() => new Map<number, number>());
     const streams = secondaries.map((s, i) => watchArrivals(s.url, arrivals[i]!, abort.signal));
     await sleep(500);
@@ -233,10 +236,13 @@ async function bootstrap(cluster: ConclaveCluster, o: Options): Promise<void> {
   process.stdout.write(
     `## Bootstrap: ${o.keys} keys of ${o.valueBytes} bytes (loaded in ${((performance.now() - loadStart) / 1000).toFixed(1)} s)\n`,
   );
+  const snapStart = performance.now();
   const snap = await request(`${leader}/v1/snapshot`);
   const wire = (await snap.body.arrayBuffer()).byteLength;
+  // Streamed: the size is a trailer.
+  const size = snap.trailers['x-conclave-snapshot-bytes'] ?? snap.headers['x-conclave-snapshot-bytes'];
   process.stdout.write(
-    `snapshot: ${snap.headers['x-conclave-snapshot-bytes'] as string} bytes, ${wire} on the wire (gzip level 1, the default)\n`,
+    `snapshot: ${String(size)} bytes, ${wire} on the wire (gzip level 1, the default), served in ${(performance.now() - snapStart).toFixed(0)} ms\n`,
   );
   const [port] = await freePorts(1);
   const url = `http://127.0.0.1:${port!}`;

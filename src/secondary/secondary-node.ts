@@ -129,8 +129,15 @@ export class SecondaryNode {
       throw new ServerError('INVALID_ARGUMENT', 'a secondary needs join: the URLs of one or more primaries');
     }
     const node = new SecondaryNode(config, logger);
-    await node.app.listen({ host: config.listen.host, port: config.listen.port });
+    // The snapshot download starts first: it waits mostly on a primary, while Fastify gets
+    // ready. Until the first sync, reads answer NOT_SYNCED anyway.
     node.sync.start();
+    try {
+      await node.app.listen({ host: config.listen.host, port: config.listen.port });
+    } catch (error) {
+      node.sync.stop();
+      throw error;
+    }
     node.registry.start();
     if (config.stateFile !== undefined) {
       node.saveTimer = setInterval(() => {
