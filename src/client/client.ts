@@ -411,7 +411,9 @@ export class ConclaveClient {
   async snapshot(options: SnapshotOptions = {}): Promise<SnapshotAnswer> {
     const call = {
       method: 'GET' as const,
-      path: `/v1/snapshot${options.history === true ? '?history=true' : ''}`,
+      // Size and digest as headers: a backup often goes through a load balancer, and proxies
+      // may drop HTTP trailers. (The client holds the snapshot whole anyway.)
+      path: `/v1/snapshot?digest=header${options.history === true ? '&history=true' : ''}`,
       target: 'any' as const,
       signal: options.signal,
       requestTimeoutMs: 120_000,

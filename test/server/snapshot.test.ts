@@ -85,6 +85,18 @@ describe('GET /v1/snapshot (real process)', () => {
     }
   });
 
+  it('sends size and digest as headers with ?digest=header (for proxies that drop trailers)', async () => {
+    const res = await request(`${url}/v1/snapshot?digest=header`);
+    expect(res.statusCode).toBe(200);
+    expect(res.headers.trailer).toBeUndefined();
+    const bytes = Buffer.from(await res.body.arrayBuffer());
+    expect(res.headers['x-conclave-snapshot-bytes']).toBe(String(bytes.length));
+    expect(res.headers['x-conclave-snapshot-sha256']).toBe(createHash('sha256').update(bytes).digest('hex'));
+    expect(res.trailers['x-conclave-snapshot-sha256']).toBeUndefined();
+    const bad = await http(`${url}/v1/snapshot?digest=footer`);
+    expect(bad.status).toBe(400);
+  });
+
   it('ends the snapshot when its reader goes away, and serves the next one', async () => {
     const abort = new AbortController();
     const res = await request(`${url}/v1/snapshot`, { signal: abort.signal });

@@ -1,4 +1,4 @@
-import { pipeline, type Readable } from 'node:stream';
+import { pipeline, Readable } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
@@ -11,7 +11,11 @@ import {
 } from '../snapshot/snapshot-stream.js';
 import { parse } from './validation.js';
 
-const query = z.strictObject({ history: z.enum(['true', 'false']).optional() });
+const query = z.strictObject({
+  history: z.enum(['true', 'false']).optional(),
+  /** `header`: size and digest as headers, for readers behind proxies that drop trailers. */
+  digest: z.enum(['trailer', 'header']).optional(),
+});
 
 /**
  * Fields of a snapshot answer: what a secondary checks before it uses the bytes. Revision and
@@ -34,6 +38,25 @@ export interface SnapshotRouteDeps {
   readonly compression: number;
 }
 
+/** The whole snapshot read into memory, with its totals known. */
+async function held(snapshot: SnapshotStream): Promise<SnapshotStream> {
+  const chunks: Buffer[] = [];
+  try {
+    for await (const chunk of snapshot.body) chunks.push(chunk as Buffer);
+    const known = await snapshot.done;
+    return { ...snapshot, body: Readable.from([Buffer.concat(chunks)]), known };
+  } catch (cause) {
+    throw new ServerError(
+      'SNAPSHOT_FAILED',
+      `the snapshot could not be produced: ${(cause as Error).message}`,
+      undefined,
+      {
+        cause,
+      },
+    );
+  }
+}
+
 /**
  * GET /v1/snapshot: the whole key-value state (the checksummed format of src/kv/snapshot.ts),
  * gzip-compressed unless compression is -1, for secondaries to bootstrap from and for backups.
@@ -42,7 +65,7 @@ export interface SnapshotRouteDeps {
  */
 export function registerSnapshotRoutes(app: FastifyInstance, deps: SnapshotRouteDeps): void {
   app.get('/v1/snapshot', async (request, reply) => {
-    const { history } = parse(query, request.query, 'query');
+    const { history, digest } = parse(query, request.query, 'query');
     let snapshot: SnapshotStream;
     try {
       // The worker starts while the ReadIndex round runs, and reads once it is done.
@@ -62,6 +85,11 @@ export function registerSnapshotRoutes(app: FastifyInstance, deps: SnapshotRoute
       .header('content-type', 'application/octet-stream')
       .header(SNAPSHOT_HEADERS.revision, String(snapshot.revision))
       .header(SNAPSHOT_HEADERS.keys, String(snapshot.keys));
+    if (digest === 'header' && snapshot.known === undefined) {
+      // Still produced by the worker (the event loop stays free), but held whole until the
+      // digest is known: memory for the whole snapshot, as the price of plain headers.
+      snapshot = await held(snapshot);
+    }
     if (snapshot.known !== undefined) {
       void reply
         .header(SNAPSHOT_HEADERS.sha256, snapshot.known.sha256)
