@@ -70,6 +70,19 @@ function corrupt(message: string): KvError {
   return new KvError('CORRUPT_SNAPSHOT', `corrupt snapshot: ${message}`);
 }
 
+/**
+ * The bytes ended inside a value. A CORRUPT_SNAPSHOT like any other when the input is whole;
+ * a reader of a stream takes it as "wait for more", with `needed` the end offset it wanted.
+ */
+export class TruncatedInput extends KvError {
+  constructor(
+    message: string,
+    readonly needed: number,
+  ) {
+    super('CORRUPT_SNAPSHOT', `corrupt snapshot: ${message}`);
+  }
+}
+
 export class Reader {
   private pos = 0;
 
@@ -88,7 +101,8 @@ export class Reader {
   }
 
   private need(n: number, what: string): void {
-    if (n > this.end - this.pos) throw corrupt(`truncated ${what} at byte ${this.pos}`);
+    if (n > this.end - this.pos)
+      throw new TruncatedInput(`truncated ${what} at byte ${this.pos}`, this.pos + n);
   }
 
   u8(what: string): number {

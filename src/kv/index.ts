@@ -1,6 +1,7 @@
 // Public entry of the key-value state machine: an etcd-v3-style MVCC store on the node's SQLite
 // database, fed committed Raft entries by the node driver.
 export { KvStore } from './kv-store.js';
+export type { ReplicaLoader } from './replica-loader.js';
 export { ACTIVITY_KEEP, MEMBERS_PREFIX } from './activity.js';
 export type { ActivityEntry } from './activity.js';
 export { KvError } from './errors.js';

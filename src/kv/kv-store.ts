@@ -32,6 +32,7 @@ import { readKey, readRange } from './reads.js';
 import { lookupRequest, pruneByIndex, recordRequest, type RequestRetention } from './requests.js';
 import { RevisionWriter } from './revision-writer.js';
 import { ensureSchema } from './schema.js';
+import { ReplicaLoader, SNAPSHOT_TABLES, STAGING_SCHEMA } from './replica-loader.js';
 import { checkSnapshotEnvelope, installSnapshot, writeSnapshot } from './snapshot.js';
 import type { RestoreProgress } from './snapshot.js';
 import { prepareStatements, type Statements } from './statements.js';
@@ -205,6 +206,29 @@ export class KvStore {
   /** A lease and the number of keys attached to it, if it exists. */
   lease(id: number): LeaseInfo | undefined {
     return getLease(this.s, id);
+  }
+
+  /**
+   * Replica only: starts loading a snapshot that arrives in pieces (`write` each, then `finish`,
+   * or `abort`). The store serves its current state until `finish` swaps the new one in, in one
+   * transaction; a bad snapshot leaves it unchanged. One load at a time.
+   */
+  beginReplicaLoad(): ReplicaLoader {
+    return new ReplicaLoader(this.db, (header, requestCount) => {
+      this.transaction(() => {
+        for (const table of SNAPSHOT_TABLES) {
+          this.db.prepare(`DELETE FROM main.${table}`).run();
+          this.db.prepare(`INSERT INTO main.${table} SELECT * FROM ${STAGING_SCHEMA}.${table}`).run();
+        }
+        writeMeta(this.s, {
+          revision: header.revision,
+          compacted_revision: header.compactedRevision,
+          last_index: header.lastIndex,
+          request_count: requestCount,
+        });
+      });
+      this.replicaPosition = { revision: header.revision, sub: Number.MAX_SAFE_INTEGER };
+    });
   }
 
   /** Replica only: replaces the state with a snapshot, in its own transaction. */

@@ -19,30 +19,36 @@
 // the same bytes on every node. Text moves as bytes end to end (SQLite casts), never decoded.
 
 import Database from 'better-sqlite3';
-import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
-import { ChunkWriter, Reader } from './binary.js';
-import { KvError } from './errors.js';
-import { MAX_KEY_BYTES } from './limits.js';
+import { ChunkWriter } from './binary.js';
 import type { Meta } from './meta.js';
-import type { ChangeRecord, KeyRecord, RequestRecord, Statements } from './statements.js';
+import {
+  ACTIVITY_KINDS,
+  check,
+  corrupt,
+  KIND_DELETE,
+  KIND_PUT,
+  SNAPSHOT_FORMAT_VERSION,
+  SNAPSHOT_MAGIC,
+  SnapshotScanner,
+  TAG_ACTIVITY,
+  TAG_CHANGE,
+  TAG_END,
+  TAG_KEY,
+  TAG_LEASE,
+  TAG_REQUEST,
+  type SnapshotHeader,
+  type SnapshotSink,
+} from './snapshot-scanner.js';
+import type { ChangeRecord, KeyRecord, RequestRecord, RestoreStatements, Statements } from './statements.js';
 
-const MAGIC = Buffer.from('CKVS', 'latin1');
-const FORMAT_VERSION = 2;
+const MAGIC = SNAPSHOT_MAGIC;
+const FORMAT_VERSION = SNAPSHOT_FORMAT_VERSION;
 const DIGEST_BYTES = 32;
 /** Magic, version, three one-byte varints, end tag. */
 const MIN_BODY_BYTES = MAGIC.length + 1 + 3 + 1;
-
-const TAG_END = 0;
-const TAG_KEY = 1;
-const TAG_CHANGE = 2;
-const TAG_REQUEST = 3;
-const TAG_LEASE = 4;
-const TAG_ACTIVITY = 5;
-const ACTIVITY_KINDS = ['join', 'leave', 'expire', 'remove'];
-
-const KIND_PUT = 0;
-const KIND_DELETE = 1;
+/** Bytes scanned between two progress calls. */
+const PROGRESS_BYTES = 1 << 20;
 
 /** The state as snapshot bytes. Run inside a (read) transaction so that the reads agree. */
 export function writeSnapshot(s: Statements, meta: Meta, history = true): Buffer {
@@ -146,166 +152,19 @@ export function streamSnapshot(
   return { bytes: bytes + digest.length, sha256: whole.update(digest).digest('hex') };
 }
 
-function corrupt(message: string): KvError {
-  return new KvError('CORRUPT_SNAPSHOT', `corrupt snapshot: ${message}`);
-}
-
-function check(ok: boolean, message: string): void {
-  if (!ok) throw corrupt(message);
-}
-
-interface SnapshotHeader {
-  readonly revision: number;
-  readonly compactedRevision: number;
-  readonly lastIndex: number;
-}
-
-/** Receives the records of a snapshot, in order. The arrays are fresh; the Buffers are views. */
-interface SnapshotSink {
-  key(record: KeyRecord): void;
-  change(record: ChangeRecord): void;
-  request(record: RequestRecord): void;
-  lease(id: number, ttl: number): void;
-  activity(seq: number, revision: number, member: string, kind: string, reason: string): void;
-}
-
-function text(r: Reader, what: string): Buffer {
-  const bytes = r.bytes(what);
-  check(isUtf8(bytes), `${what} is not UTF-8 at byte ${r.offset}`);
-  return bytes;
-}
-
-function key(r: Reader, what: string): Buffer {
-  const bytes = text(r, what);
-  check(bytes.length > 0 && bytes.length <= MAX_KEY_BYTES, `${what} of ${bytes.length} bytes`);
-  return bytes;
-}
-
-/** Records between two progress calls. */
-const PROGRESS_EVERY = 4096;
-
-/**
- * Reads every record, checking the structure and the schema invariants (order, ranges) on the
- * way; throws KvError CORRUPT_SNAPSHOT. The envelope (magic, version, checksum) is checked by
- * the caller. Uniqueness of request ids is left to the table's primary key.
- */
+/** Reads every record of a whole snapshot (whose envelope the caller checked). */
 function scan(buf: Buffer, sink: SnapshotSink, progress?: RestoreProgress): SnapshotHeader {
-  const r = new Reader(buf, buf.length - DIGEST_BYTES);
-  for (let i = 0; i < MAGIC.length + 1; i++) r.u8('header');
-  const revision = r.varuint('revision');
-  const compactedRevision = r.varuint('compacted revision');
-  const lastIndex = r.varuint('last index');
-  check(compactedRevision <= revision, `compacted revision ${compactedRevision} > revision ${revision}`);
-
-  let lastTag = TAG_KEY;
-  let prevKey: Buffer | undefined;
-  let prevRev = 0;
-  let prevSub = -1;
-  let prevIdx = 0;
-  let prevLease = 0;
-  let prevActivity = 0;
-  let records = 0;
-  for (;;) {
-    if (progress !== undefined && ++records % PROGRESS_EVERY === 0) progress(r.offset, buf.length);
-    const tag = r.u8('record tag');
-    if (tag === TAG_END) break;
-    check(tag >= lastTag && tag <= TAG_ACTIVITY, `unexpected record tag ${tag} at byte ${r.offset - 1}`);
-    lastTag = tag;
-    if (tag === TAG_KEY) {
-      const k = key(r, 'key');
-      check(prevKey === undefined || Buffer.compare(prevKey, k) < 0, 'keys out of order or repeated');
-      prevKey = k;
-      const value = text(r, 'value');
-      const createRev = r.varuint('create revision');
-      const modRev = r.varuint('mod revision');
-      const version = r.varuint('version');
-      const lease = r.nullableVaruint('lease');
-      check(createRev >= 1 && createRev <= modRev && modRev <= revision, 'key revisions out of range');
-      check(version >= 1, 'key version 0');
-      sink.key([k, value, createRev, modRev, version, lease]);
-    } else if (tag === TAG_CHANGE) {
-      const rev = r.varuint('change revision');
-      const sub = r.varuint('change sub');
-      check(rev > compactedRevision && rev <= revision, `change revision ${rev} out of range`);
-      check(rev > prevRev || (rev === prevRev && sub > prevSub), 'changes out of order or repeated');
-      prevRev = rev;
-      prevSub = sub;
-      const kind = r.u8('change kind');
-      check(kind === KIND_PUT || kind === KIND_DELETE, `unknown change kind ${kind}`);
-      const k = key(r, 'change key');
-      let value: Buffer | null = null;
-      let createRev = 0;
-      let version = 0;
-      let lease: number | null = null;
-      if (kind === KIND_PUT) {
-        value = text(r, 'change value');
-        createRev = r.varuint('change create revision');
-        version = r.varuint('change version');
-        lease = r.nullableVaruint('change lease');
-        check(createRev >= 1 && createRev <= rev && version >= 1, 'change fields out of range');
-      }
-      const hasPrev = r.u8('change prev flag');
-      check(hasPrev === 0 || hasPrev === 1, `bad prev flag ${hasPrev}`);
-      if (hasPrev === 0) {
-        check(kind === KIND_PUT, 'a delete without the deleted pair');
-        sink.change([rev, sub, k, 'put', value, createRev, version, lease, null, null, null, null, null]);
-        continue;
-      }
-      const prevValue = text(r, 'prev value');
-      const prevCreate = r.varuint('prev create revision');
-      const prevMod = r.varuint('prev mod revision');
-      const prevVersion = r.varuint('prev version');
-      const prevLease = r.nullableVaruint('prev lease');
-      check(
-        prevCreate >= 1 && prevCreate <= prevMod && prevMod < rev && prevVersion >= 1,
-        'prev fields out of range',
-      );
-      const kindName = kind === KIND_PUT ? 'put' : 'delete';
-      sink.change([
-        rev,
-        sub,
-        k,
-        kindName,
-        value,
-        createRev,
-        version,
-        lease,
-        prevValue,
-        prevCreate,
-        prevMod,
-        prevVersion,
-        prevLease,
-      ]);
-    } else if (tag === TAG_ACTIVITY) {
-      const seq = r.varuint('activity seq');
-      const rev = r.varuint('activity revision');
-      const member = text(r, 'activity member').toString('utf8');
-      const kind = ACTIVITY_KINDS[r.u8('activity kind')];
-      const reason = text(r, 'activity reason').toString('utf8');
-      check(
-        seq > prevActivity && rev <= revision && kind !== undefined,
-        `activity ${seq} out of order or range`,
-      );
-      prevActivity = seq;
-      sink.activity(seq, rev, member, kind ?? '', reason);
-    } else if (tag === TAG_LEASE) {
-      const id = r.varuint('lease id');
-      const ttl = r.varuint('lease ttl');
-      check(id > prevLease && ttl >= 1, `lease ${id} out of order, or ttl ${ttl}`);
-      prevLease = id;
-      sink.lease(id, ttl);
-    } else {
-      const requestId = text(r, 'request id');
-      const idx = r.varuint('request index');
-      const result = text(r, 'request result');
-      check(idx > prevIdx && idx <= lastIndex, `request index ${idx} out of order or range`);
-      check(requestId.length > 0, 'empty request id');
-      prevIdx = idx;
-      sink.request([requestId, idx, result]);
-    }
+  const scanner = new SnapshotScanner(sink);
+  const body = buf.subarray(0, buf.length - DIGEST_BYTES);
+  let offset = 0;
+  while (!scanner.done) {
+    const end = Math.min(body.length, offset + Math.max(PROGRESS_BYTES, scanner.needed));
+    offset += scanner.feed(body.subarray(offset, end), end === body.length);
+    progress?.(offset, buf.length);
   }
-  check(r.atEnd(), 'stray bytes after the end record');
-  return { revision, compactedRevision, lastIndex };
+  check(offset === body.length, 'stray bytes after the end record');
+  // The header is read before any record, and done implies the records were read.
+  return scanner.head!;
 }
 
 /**
@@ -333,6 +192,30 @@ export function checkSnapshotEnvelope(bytes: Uint8Array): Buffer {
 /** Bytes of the snapshot read so far, of `total`. */
 export type RestoreProgress = (read: number, total: number) => void;
 
+/** A sink that inserts each record with `r`, counting the exactly-once rows. */
+export function restoreSink(r: RestoreStatements): SnapshotSink & { requests: number } {
+  const sink = {
+    requests: 0,
+    key: (record: KeyRecord) => r.restoreKey.run(...record),
+    change: (record: ChangeRecord) => r.restoreChange.run(...record),
+    request: (record: RequestRecord) => {
+      r.restoreRequest.run(...record);
+      sink.requests += 1;
+    },
+    lease: (id: number, ttl: number) => r.restoreLease.run(id, ttl),
+    activity: (seq: number, rev: number, member: string, kind: string, reason: string) =>
+      r.restoreActivity.run(seq, rev, member, kind, reason),
+  };
+  return sink;
+}
+
+/** A broken table constraint (a repeated request id, ...) is a corrupt snapshot too. */
+export function asCorrupt(err: unknown): unknown {
+  if (err instanceof Database.SqliteError && err.code.startsWith('SQLITE_CONSTRAINT'))
+    return corrupt(err.message);
+  return err;
+}
+
 export function installSnapshot(
   s: Statements,
   buf: Buffer,
@@ -344,35 +227,19 @@ export function installSnapshot(
   s.clearRequests.run();
   s.clearLeases.run();
   s.clearActivity.run();
-  let requestCount = 0;
+  const sink = restoreSink(s);
   let header: SnapshotHeader;
   try {
-    header = scan(
-      buf,
-      {
-        key: (record) => s.restoreKey.run(...record),
-        change: (record) => s.restoreChange.run(...record),
-        request: (record) => {
-          s.restoreRequest.run(...record);
-          requestCount += 1;
-        },
-        lease: (id, ttl) => s.restoreLease.run(id, ttl),
-        activity: (seq, rev, member, kind, reason) => s.restoreActivity.run(seq, rev, member, kind, reason),
-      },
-      progress,
-    );
+    header = scan(buf, sink, progress);
     // A replica's own snapshot (a secondary's state file) has keys' lease ids without the leases:
     // change events carry no grants, and a replica never expires anything itself.
     if (!replica) {
       check(s.countOrphanLeaseKeys.get() === 0, 'a key is attached to a lease the snapshot does not have');
     }
   } catch (err) {
-    // A repeated request id (or any other broken table constraint) is a corrupt snapshot too.
-    if (err instanceof Database.SqliteError && err.code.startsWith('SQLITE_CONSTRAINT')) {
-      throw corrupt(err.message);
-    }
-    throw err;
+    throw asCorrupt(err);
   }
+  const requestCount = sink.requests;
   return {
     revision: header.revision,
     compacted_revision: header.compactedRevision,

@@ -221,6 +221,7 @@ export function prepareStatements(db: Database.Database): Statements {
     closed: db.prepare(`SELECT ${columns} FROM kv_keys WHERE key >= ? AND key < ? ORDER BY key LIMIT ?`),
   });
   return {
+    ...prepareRestoreStatements(db, 'main'),
     getMeta: db.prepare(
       'SELECT revision, compacted_revision, last_index, request_count FROM kv_meta WHERE id = 1',
     ),
@@ -272,9 +273,6 @@ export function prepareStatements(db: Database.Database): Statements {
       'DELETE FROM kv_activity WHERE seq <= (SELECT ifnull(max(seq), 0) FROM kv_activity) - ?',
     ),
     listActivity: db.prepare('SELECT seq, revision, member, kind, reason FROM kv_activity ORDER BY seq'),
-    restoreActivity: db.prepare(
-      'INSERT INTO kv_activity (seq, revision, member, kind, reason) VALUES (?, ?, ?, ?, ?)',
-    ),
     clearActivity: db.prepare('DELETE FROM kv_activity'),
 
     getRequestResult: db
@@ -306,18 +304,38 @@ export function prepareStatements(db: Database.Database): Statements {
       )
       .raw(),
     dumpLeases: db.prepare<[], [number, number]>('SELECT id, ttl FROM kv_leases ORDER BY id').raw(),
-    restoreKey: db.prepare(`INSERT INTO kv_keys (${KEY_COLUMNS}) VALUES (?, CAST(? AS TEXT), ?, ?, ?, ?)`),
-    restoreChange: db.prepare(
-      `INSERT INTO kv_changes (${CHANGE_COLUMNS})
-       VALUES (?, ?, ?, ?, CAST(? AS TEXT), ?, ?, ?, CAST(? AS TEXT), ?, ?, ?, ?)`,
-    ),
-    restoreRequest: db.prepare(
-      'INSERT INTO kv_requests (request_id, idx, result) VALUES (CAST(? AS TEXT), ?, CAST(? AS TEXT))',
-    ),
     clearKeys: db.prepare('DELETE FROM kv_keys'),
     clearChanges: db.prepare('DELETE FROM kv_changes'),
     clearRequests: db.prepare('DELETE FROM kv_requests'),
-    restoreLease: db.prepare('INSERT INTO kv_leases (id, ttl) VALUES (?, ?)'),
     clearLeases: db.prepare('DELETE FROM kv_leases'),
+  };
+}
+
+/** The inserts a snapshot restore makes. */
+export interface RestoreStatements {
+  readonly restoreKey: Database.Statement<KeyRecord>;
+  readonly restoreChange: Database.Statement<ChangeRecord>;
+  readonly restoreRequest: Database.Statement<RequestRecord>;
+  readonly restoreLease: Database.Statement<[id: number, ttl: number]>;
+  readonly restoreActivity: Database.Statement<[number, number, string, string, string]>;
+}
+
+/** Restore inserts into the kv tables of `schema` (`main`, or an attached staging database). */
+export function prepareRestoreStatements(db: Database.Database, schema: string): RestoreStatements {
+  return {
+    restoreKey: db.prepare(
+      `INSERT INTO ${schema}.kv_keys (${KEY_COLUMNS}) VALUES (?, CAST(? AS TEXT), ?, ?, ?, ?)`,
+    ),
+    restoreChange: db.prepare(
+      `INSERT INTO ${schema}.kv_changes (${CHANGE_COLUMNS})
+       VALUES (?, ?, ?, ?, CAST(? AS TEXT), ?, ?, ?, CAST(? AS TEXT), ?, ?, ?, ?)`,
+    ),
+    restoreRequest: db.prepare(
+      `INSERT INTO ${schema}.kv_requests (request_id, idx, result) VALUES (CAST(? AS TEXT), ?, CAST(? AS TEXT))`,
+    ),
+    restoreLease: db.prepare(`INSERT INTO ${schema}.kv_leases (id, ttl) VALUES (?, ?)`),
+    restoreActivity: db.prepare(
+      `INSERT INTO ${schema}.kv_activity (seq, revision, member, kind, reason) VALUES (?, ?, ?, ?, ?)`,
+    ),
   };
 }

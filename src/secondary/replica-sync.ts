@@ -131,11 +131,20 @@ export class ReplicaSync {
           try {
             this.abort = new AbortController();
             const started = performance.now();
-            const snap = await fetchSnapshot(url, timeoutMs, this.options.headers, this.abort.signal);
-            // Stopped meanwhile: the store may be closed; nothing to install.
-            if (this.isStopped()) return;
-            const fetched = performance.now();
-            kv.restoreReplica(snap.bytes);
+            // Loaded as it arrives, into staging: the replica serves its current state (if any)
+            // until the snapshot is verified whole and swapped in.
+            const load = kv.beginReplicaLoad();
+            let snap;
+            try {
+              snap = await fetchSnapshot(url, timeoutMs, this.options.headers, this.abort.signal, (chunk) => {
+                load.write(chunk);
+              });
+              // Stopped meanwhile: the store may be closed; nothing to install.
+              if (this.isStopped()) return;
+              load.finish();
+            } finally {
+              load.abort();
+            }
             hub.reset();
             this.synced = true;
             this.lastContact = Date.now();
@@ -145,17 +154,18 @@ export class ReplicaSync {
                 url,
                 revision: snap.revision,
                 keys: snap.keys,
-                bytes: snap.bytes.length,
+                bytes: snap.bytes,
                 wireBytes: snap.wireBytes,
-                downloadMs: Math.round(fetched - started),
-                restoreMs: Math.round(performance.now() - fetched),
+                ms: Math.round(performance.now() - started),
               },
               'bootstrapped from a snapshot',
             );
             return;
           } catch (error) {
             if (this.isStopped()) return;
-            const rejected = error instanceof SnapshotFetchError && error.code === 'SNAPSHOT_DIGEST_MISMATCH';
+            const rejected =
+              (error instanceof SnapshotFetchError && error.code === 'SNAPSHOT_DIGEST_MISMATCH') ||
+              (error instanceof KvError && error.code === 'CORRUPT_SNAPSHOT');
             if (rejected)
               logger.warn({ url, err: (error as Error).message }, 'rejected a snapshot; retrying');
             else

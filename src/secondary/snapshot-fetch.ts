@@ -13,8 +13,16 @@ export class SnapshotFetchError extends Error {
   }
 }
 
+/** Carries an error of the bytes' consumer out of the download loop unchanged. */
+class ConsumerError extends Error {
+  constructor(override readonly cause: unknown) {
+    super('the snapshot consumer failed');
+  }
+}
+
 export interface FetchedSnapshot {
-  readonly bytes: Buffer;
+  /** Uncompressed size. */
+  readonly bytes: number;
   readonly revision: number;
   readonly keys: number;
   /** Bytes on the wire (compressed or not). */
@@ -22,16 +30,18 @@ export interface FetchedSnapshot {
 }
 
 /**
- * Downloads a primary's snapshot (GET /v1/snapshot) and checks it before anyone uses it: its
- * size and SHA-256 must match the ones the primary sent (as trailers when it streamed the
- * snapshot, else as headers). The bytes are decompressed and hashed as they arrive.
+ * Downloads a primary's snapshot (GET /v1/snapshot), handing the uncompressed bytes to
+ * `onBytes` as they arrive (an error it throws ends the download and is rethrown). Resolves
+ * only if the size and SHA-256 match the ones the primary sent (as trailers when it streamed
+ * the snapshot, else as headers): the caller must not use the bytes before.
  */
 export async function fetchSnapshot(
   baseUrl: string,
   timeoutMs: number,
   headers: Readonly<Record<string, string>> = {},
   /** Aborted when the secondary stops. */
-  signal?: AbortSignal,
+  signal: AbortSignal | undefined,
+  onBytes: (chunk: Buffer) => void,
 ): Promise<FetchedSnapshot> {
   const limit = AbortSignal.timeout(timeoutMs);
   const res = await request(new URL('/v1/snapshot', baseUrl), {
@@ -61,7 +71,7 @@ export async function fetchSnapshot(
     );
   }
   const gzipped = field('content-encoding') === 'gzip';
-  const chunks: Buffer[] = [];
+  let size = 0;
   const hash = createHash('sha256');
   let wireBytes = 0;
   if (gzipped) {
@@ -76,33 +86,38 @@ export async function fetchSnapshot(
       : res.body;
     for await (const chunk of source) {
       hash.update(chunk);
-      chunks.push(chunk);
+      size += chunk.length;
+      try {
+        onBytes(chunk);
+      } catch (error) {
+        throw new ConsumerError(error);
+      }
     }
   } catch (error) {
     res.body.destroy();
+    if (error instanceof ConsumerError) throw error.cause;
     if (signal?.aborted === true || limit.aborted) throw error;
     throw new SnapshotFetchError(
       'SNAPSHOT_MALFORMED',
       `${baseUrl} sent a snapshot that does not decompress or was cut: ${(error as Error).message}`,
     );
   }
-  const bytes = Buffer.concat(chunks);
-  if (!gzipped) wireBytes = bytes.length;
+  if (!gzipped) wireBytes = size;
   // Trailers are complete once the body has ended.
   const digest = field('x-conclave-snapshot-sha256');
-  const size = Number(field('x-conclave-snapshot-bytes'));
-  if (digest === undefined || !Number.isSafeInteger(size)) {
+  const announced = Number(field('x-conclave-snapshot-bytes'));
+  if (digest === undefined || !Number.isSafeInteger(announced)) {
     throw new SnapshotFetchError(
       'SNAPSHOT_MALFORMED',
       `${baseUrl} sent a snapshot without its size or digest`,
     );
   }
   const actual = hash.digest('hex');
-  if (actual !== digest || bytes.length !== size) {
+  if (actual !== digest || size !== announced) {
     throw new SnapshotFetchError(
       'SNAPSHOT_DIGEST_MISMATCH',
-      `the snapshot from ${baseUrl} does not match its digest (sha256 ${actual.slice(0, 16)}…, expected ${digest.slice(0, 16)}…; ${bytes.length} bytes, expected ${size})`,
+      `the snapshot from ${baseUrl} does not match its digest (sha256 ${actual.slice(0, 16)}…, expected ${digest.slice(0, 16)}…; ${size} bytes, expected ${announced})`,
     );
   }
-  return { bytes, revision, keys, wireBytes };
+  return { bytes: size, revision, keys, wireBytes };
 }
