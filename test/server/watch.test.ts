@@ -1,5 +1,6 @@
 // Watches over real `conclave server` processes: history then live events, progress notices,
 // resume on another node after a SIGKILL with no gap and no duplicate, compaction and bad input.
+import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { http, ProcessCluster, sleep } from './process-cluster.js';
 import type { SseEvent } from './sse-client.js';
@@ -79,6 +80,29 @@ describe('watch (real processes)', () => {
     expect(notice.id).toBe(String(noticed));
   });
 
+  it('with coalesceMs, sends the events of the window together, in order', async () => {
+    const url = cluster.nodes[0]!.url;
+    const res = await request(`${url}/v1/watch?prefix=coalesce/&coalesceMs=1000`);
+    expect(res.statusCode).toBe(200);
+    const chunks: string[] = [];
+    const reading = (async () => {
+      for await (const chunk of res.body) chunks.push((chunk as Buffer).toString());
+    })().catch(() => undefined);
+    await sleep(100);
+    const before = chunks.length;
+    const revisions = [];
+    for (const value of ['1', '2', '3']) revisions.push(await put(url, 'coalesce/k', value));
+    const deadline = Date.now() + 5_000;
+    while (!chunks.join('').includes(`id: ${revisions[2]}:0`) && Date.now() < deadline) await sleep(20);
+    res.body.destroy();
+    await reading;
+    // Without coalescing each put is its own write; here the three (well within 1 s) are one.
+    const eventChunks = chunks.slice(before).filter((c) => c.includes('event: put'));
+    expect(eventChunks).toHaveLength(1);
+    const ids = [...eventChunks[0]!.matchAll(/^id: (\d+):0$/gm)].map((m) => Number(m[1]));
+    expect(ids).toEqual(revisions);
+  });
+
   it('answers bad input with documented errors', async () => {
     const url = cluster.nodes[0]!.url;
     const cases: [string, Record<string, string>, number, string][] = [
@@ -90,6 +114,8 @@ describe('watch (real processes)', () => {
       ['/v1/watch?key=', {}, 400, 'INVALID_ARGUMENT'],
       ['/v1/watch?prefix=a', { 'last-event-id': 'yesterday' }, 400, 'INVALID_ARGUMENT'],
       [`/v1/watch?key=${'k'.repeat(5000)}`, {}, 400, 'KEY_TOO_LARGE'],
+      ['/v1/watch?prefix=a&coalesceMs=-1', {}, 400, 'VALIDATION_FAILED'],
+      ['/v1/watch?prefix=a&coalesceMs=5000', {}, 400, 'VALIDATION_FAILED'],
     ];
     for (const [path, headers, status, code] of cases) {
       const stream = await openSse(`${url}${path}`, headers);

@@ -23,7 +23,11 @@ const watchQuery = z.strictObject({
   startRevision: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional(),
   prevKv: boolString.optional(),
   progressMs: z.coerce.number().int().min(100).max(600_000).optional(),
+  coalesceMs: z.coerce.number().int().min(0).max(1_000).optional(),
 });
+
+/** A coalesced watch writes at once past this many buffered bytes (so backpressure still works). */
+const COALESCE_MAX_BYTES = 64 * 1024;
 
 const LAST_EVENT_ID = /^(\d{1,15})(?::(\d{1,9}))?$/;
 
@@ -78,12 +82,37 @@ export function registerWatchRoutes(app: FastifyInstance, deps: WatchRouteDeps):
     open.add(res);
 
     const prevKv = query.prevKv === true;
+    // With coalesceMs, events wait up to that long to go out together: fewer, larger writes for
+    // a reader that follows every change (a secondary), at the cost of that much latency.
+    const coalesceMs = query.coalesceMs ?? 0;
+    let buffered: string[] = [];
+    let bufferedBytes = 0;
+    let flushTimer: NodeJS.Timeout | undefined;
+    const flush = (): void => {
+      if (flushTimer !== undefined) clearTimeout(flushTimer);
+      flushTimer = undefined;
+      if (buffered.length === 0 || res.destroyed) return;
+      res.write(buffered.join(''));
+      buffered = [];
+      bufferedBytes = 0;
+    };
+    /** Whether the stream takes more (false: the hub waits for drained()). */
+    const write = (text: string): boolean => {
+      if (coalesceMs === 0) return res.write(text);
+      buffered.push(text);
+      bufferedBytes += text.length;
+      if (bufferedBytes >= COALESCE_MAX_BYTES) flush();
+      else flushTimer ??= setTimeout(flush, coalesceMs);
+      return !res.writableNeedDrain;
+    };
     const sink: WatchSink = {
-      event: (event, revisionEnd) => res.write(formatEvent(event, prevKv, revisionEnd)),
+      event: (event, revisionEnd) => write(formatEvent(event, prevKv, revisionEnd)),
       progress: (revision) => {
+        flush();
         res.write(`id: ${revision}\nevent: progress\ndata: {"revision":${revision}}\n\n`);
       },
       fail: (code, details) => {
+        flush();
         const message = `revision ${details.oldest - 1} and older were compacted while the watch fell behind`;
         res.end(`event: error\ndata: ${JSON.stringify({ error: { code, message, details } })}\n\n`);
       },
@@ -112,6 +141,7 @@ export function registerWatchRoutes(app: FastifyInstance, deps: WatchRouteDeps):
     );
     res.on('close', () => {
       clearInterval(timer);
+      if (flushTimer !== undefined) clearTimeout(flushTimer);
       handle.stop();
       open.delete(res);
     });
