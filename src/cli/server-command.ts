@@ -9,10 +9,9 @@ import {
   loadNodeConfig,
 } from '../config/index.js';
 import type { NodeConfig } from '../config/index.js';
-import { SecondaryNode } from '../secondary/secondary-node.js';
-import { ConclaveNode } from '../server/conclave-node.js';
+import type { SecondaryNode } from '../secondary/secondary-node.js';
+import type { ConclaveNode } from '../server/conclave-node.js';
 import { resolveIdentity } from '../server/node-identity.js';
-import { StorageError } from '../storage/index.js';
 import { EXIT } from './exit-codes.js';
 
 /**
@@ -37,6 +36,12 @@ export async function runServer(argv: readonly string[]): Promise<number> {
   if (config.role === 'secondary') return runSecondary(config);
   const identity = resolveIdentity(config, process.cwd());
   const logger = pino({ level: config.logLevel, base: { node: identity.name } });
+  // Each role loads only its own code (a secondary has no Raft, storage or metrics): start-up
+  // time is part of how fast a new secondary serves.
+  const [{ ConclaveNode }, { StorageError }] = await Promise.all([
+    import('../server/conclave-node.js'),
+    import('../storage/index.js'),
+  ]);
   let node: ConclaveNode;
   try {
     node = await ConclaveNode.start({ ...config, ...identity }, logger);
@@ -61,6 +66,7 @@ async function runSecondary(config: NodeConfig): Promise<number> {
     );
     return EXIT.badConfig;
   }
+  const { SecondaryNode } = await import('../secondary/secondary-node.js');
   let node: SecondaryNode;
   try {
     node = await SecondaryNode.start({ ...config, name }, logger);

@@ -437,7 +437,7 @@ export class ConclaveClient {
     const source: AsyncIterable<Buffer> =
       header('content-encoding') === 'gzip'
         ? // pipeline, not pipe: a cut or aborted download must fail the loop, not stall it.
-          pipeline(answer.body, createGunzip(), () => undefined)
+          pipeline(answer.body, createGunzip({ chunkSize: 1 << 20 }), () => undefined)
         : (answer.body as AsyncIterable<Buffer>);
     const chunks: Buffer[] = [];
     let received = 0;

@@ -103,11 +103,7 @@ export class Lease {
     this.deadlineTimer = setTimeout(
       () => {
         if (this.ended) return;
-        this.lose(
-          new ConclaveError('LEASE_EXPIRED', `lease ${this.id} was not renewed before its deadline`, {
-            details: { id: this.id },
-          }),
-        );
+        this.lose(this.expired());
       },
       Math.max(0, this.deadline - Date.now()),
     );
@@ -122,8 +118,14 @@ export class Lease {
     } catch (error) {
       if (this.isEnded()) return;
       const e = error instanceof ConclaveError ? error : new ConclaveError('UNAVAILABLE', String(error));
-      if (e.code === 'LEASE_NOT_FOUND' || Date.now() >= this.deadline) {
+      if (e.code === 'LEASE_NOT_FOUND') {
         this.lose(e);
+        return;
+      }
+      // The renewal's own timeout ends at the deadline too, and may fire before the deadline
+      // timer: past the deadline the reason is the deadline, whatever the call said.
+      if (Date.now() >= this.deadline) {
+        this.lose(this.expired());
         return;
       }
       // Failed with time left: try again sooner than the usual period.
@@ -131,6 +133,12 @@ export class Lease {
       return;
     }
     this.schedule(this.every());
+  }
+
+  private expired(): ConclaveError {
+    return new ConclaveError('LEASE_EXPIRED', `lease ${this.id} was not renewed before its deadline`, {
+      details: { id: this.id },
+    });
   }
 
   /** Read afresh after an await. */
