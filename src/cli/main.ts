@@ -7,12 +7,14 @@ import { registerLease } from './commands/lease.js';
 import { registerMember } from './commands/member.js';
 import { registerSnapshot } from './commands/snapshot.js';
 import { registerStatus } from './commands/status.js';
+import { VERSION } from '../server/version.js';
 import { EXIT } from './exit-codes.js';
 
 const program = new Command();
 program
   .name('conclave')
   .description('Clustering for TypeScript services')
+  .version(VERSION, '-V, --version', 'print the version')
   .showHelpAfterError()
   .addHelpText(
     'after',

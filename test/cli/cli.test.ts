@@ -409,12 +409,13 @@ describe('cli - client commands (real processes)', () => {
   });
 
   it('usage errors exit 2, --help exits 0', async () => {
-    const [bad, badTtl, noKey, badEndpoint, help] = await Promise.all([
+    const [bad, badTtl, noKey, badEndpoint, help, version] = await Promise.all([
       runCli(['get', 'member', '-o', 'xml', '--endpoints', endpoints]),
       runCli(['lease', 'grant', 'soon']),
       runCli(['kv', 'get']),
       runCli(['kv', 'get', 'k', '--endpoints', 'ftp://x']),
       runCli(['kv', 'put', '--help']),
+      runCli(['--version']),
     ]);
     expect(bad.code).toBe(2);
     expect(bad.stdout).toBe('');
@@ -424,5 +425,9 @@ describe('cli - client commands (real processes)', () => {
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/^Usage: conclave kv put \[options\] <key> <value>/);
     expect(help.stdout).toContain('env: CONCLAVE_ENDPOINTS');
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    };
+    expect([version.code, version.stdout]).toEqual([0, `${pkg.version}\n`]);
   });
 });
