@@ -42,11 +42,9 @@ import {
 } from './snapshot-scanner.js';
 import type { ChangeRecord, KeyRecord, RequestRecord, RestoreStatements, Statements } from './statements.js';
 
-const MAGIC = SNAPSHOT_MAGIC;
-const FORMAT_VERSION = SNAPSHOT_FORMAT_VERSION;
 const DIGEST_BYTES = 32;
 /** Magic, version, three one-byte varints, end tag. */
-const MIN_BODY_BYTES = MAGIC.length + 1 + 3 + 1;
+const MIN_BODY_BYTES = SNAPSHOT_MAGIC.length + 1 + 3 + 1;
 /** Bytes scanned between two progress calls. */
 const PROGRESS_BYTES = 1 << 20;
 
@@ -82,8 +80,8 @@ export function streamSnapshot(
     bytes += chunk.length;
     emit(chunk);
   });
-  for (const byte of MAGIC) w.u8(byte);
-  w.u8(FORMAT_VERSION);
+  for (const byte of SNAPSHOT_MAGIC) w.u8(byte);
+  w.u8(SNAPSHOT_FORMAT_VERSION);
   w.varuint(meta.revision);
   // Without history the snapshot says everything up to its revision is compacted (true of it).
   w.varuint(history ? meta.compacted_revision : meta.revision);
@@ -175,9 +173,9 @@ function scan(buf: Buffer, sink: SnapshotSink, progress?: RestoreProgress): Snap
 export function checkSnapshotEnvelope(bytes: Uint8Array): Buffer {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   check(buf.length >= MIN_BODY_BYTES + DIGEST_BYTES, `${buf.length} bytes is too short`);
-  check(buf.subarray(0, MAGIC.length).equals(MAGIC), 'bad magic (not a kv snapshot)');
-  const version = buf[MAGIC.length]!;
-  check(version === FORMAT_VERSION, `unknown format version ${version}`);
+  check(buf.subarray(0, SNAPSHOT_MAGIC.length).equals(SNAPSHOT_MAGIC), 'bad magic (not a kv snapshot)');
+  const version = buf[SNAPSHOT_MAGIC.length]!;
+  check(version === SNAPSHOT_FORMAT_VERSION, `unknown format version ${version}`);
   const bodyEnd = buf.length - DIGEST_BYTES;
   const digest = createHash('sha256').update(buf.subarray(0, bodyEnd)).digest();
   check(digest.equals(buf.subarray(bodyEnd)), 'checksum mismatch');

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
-import type { KvStore } from '../../kv/index.js';
+import type { KvStore, SnapshotTotals } from '../../kv/index.js';
 import type { SnapshotWorkerData, SnapshotWorkerMessage } from './snapshot-protocol.js';
 
 /** A snapshot being produced: what is known up front, the bytes, and what is known at the end. */
@@ -14,12 +14,6 @@ export interface SnapshotStream {
   readonly known?: SnapshotTotals;
   /** Once the last byte is out: the size and SHA-256; rejects when production failed. */
   readonly done: Promise<SnapshotTotals>;
-}
-
-export interface SnapshotTotals {
-  readonly bytes: number;
-  /** SHA-256 of every byte of the snapshot, hex. */
-  readonly sha256: string;
 }
 
 // The worker runs compiled JavaScript. Under a TypeScript loader (the test runner on sources)
