@@ -113,8 +113,9 @@ export class Lease {
   private async renew(): Promise<void> {
     if (this.ended) return;
     try {
-      const left = Math.max(100, this.deadline - Date.now());
-      await this.keepAliveOnce(AbortSignal.any([this.signal, AbortSignal.timeout(left)]));
+      // No timeout of its own: at the deadline the deadline timer loses the lease, which aborts
+      // this call through this.signal.
+      await this.keepAliveOnce(this.signal);
     } catch (error) {
       if (this.isEnded()) return;
       const e = error instanceof ConclaveError ? error : new ConclaveError('UNAVAILABLE', String(error));
@@ -122,8 +123,7 @@ export class Lease {
         this.lose(e);
         return;
       }
-      // The renewal's own timeout ends at the deadline too, and may fire before the deadline
-      // timer: past the deadline the reason is the deadline, whatever the call said.
+      // Failed past the deadline before its timer ran: the reason is the deadline all the same.
       if (Date.now() >= this.deadline) {
         this.lose(this.expired());
         return;
