@@ -4,7 +4,6 @@
 
 import { Option } from 'commander';
 import type { Command } from 'commander';
-import { createClient } from '../client/index.js';
 import type { ConclaveClient } from '../client/index.js';
 import { integerAtLeast } from './arguments.js';
 import { OUTPUT_FORMATS } from './output.js';
@@ -58,6 +57,9 @@ export async function runWithClient(
   run: (context: ClientContext) => Promise<number>,
 ): Promise<void> {
   const flags = command.opts<ClientFlags>();
+  // Loaded here, not at the top: `conclave server` shares this entry point and has no use for
+  // the client's HTTP stack (about 0.1 s of start-up).
+  const { createClient } = await import('../client/index.js');
   let client: ConclaveClient;
   try {
     client = createClient({

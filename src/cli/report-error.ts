@@ -1,8 +1,8 @@
 // A client command's failure as the user sees it: one line on stderr (`conclave: message [CODE]`),
 // the endpoints tried when none answered, and the exit code it maps to.
 
-import { ConclaveError, UnavailableError } from '../client/index.js';
-import type { EndpointFailure } from '../client/index.js';
+import { ConclaveError, UnavailableError } from '../client/errors.js';
+import type { EndpointFailure } from '../client/errors.js';
 import { EXIT } from './exit-codes.js';
 
 const NOT_FOUND = new Set(['KEY_NOT_FOUND', 'LEASE_NOT_FOUND', 'MEMBER_NOT_FOUND']);

@@ -1,5 +1,6 @@
 // Errors the client throws. Server errors keep the server's stable code (docs/API.md § Error
-// codes); failures to reach any node get UNAVAILABLE with what each endpoint answered.
+// codes); failures to reach any node get UNAVAILABLE with what each endpoint answered. A light
+// second entry of the client: importing it loads no HTTP code (the CLI's start-up).
 
 /** Codes the client adds to the server's: it could not get an answer, or the caller gave up. */
 export type ClientErrorCode =

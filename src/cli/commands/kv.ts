@@ -1,7 +1,7 @@
 // `conclave kv get|put|del|ls|watch`: the key-value store.
 
 import type { Command } from 'commander';
-import { ConclaveError } from '../../client/index.js';
+import { ConclaveError } from '../../client/errors.js';
 import type { ConclaveClient, DeleteAnswer, KeyValue, WatchEvent } from '../../client/index.js';
 import { integerAtLeast } from '../arguments.js';
 import { runWithClient, withClientOptions } from '../client-options.js';
