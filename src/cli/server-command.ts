@@ -66,11 +66,16 @@ async function runSecondary(config: NodeConfig): Promise<number> {
     );
     return EXIT.badConfig;
   }
+  // The snapshot download starts before the rest of the secondary's code is loaded: the primary
+  // produces it meanwhile (a state file that will be served instead makes it pointless).
+  const { snapshotPrefetchFor } = await import('../secondary/snapshot-prefetch.js');
+  const prefetch = snapshotPrefetchFor(config);
   const { SecondaryNode } = await import('../secondary/secondary-node.js');
   let node: SecondaryNode;
   try {
-    node = await SecondaryNode.start({ ...config, name }, logger);
+    node = await SecondaryNode.start({ ...config, name }, logger, prefetch);
   } catch (error) {
+    prefetch?.cancel();
     if (cannotListen(config, error)) return EXIT.badConfig;
     throw error;
   }

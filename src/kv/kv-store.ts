@@ -211,14 +211,19 @@ export class KvStore {
   /**
    * Replica only: starts loading a snapshot that arrives in pieces (`write` each, then `finish`,
    * or `abort`). The store serves its current state until `finish` swaps the new one in, in one
-   * transaction; a bad snapshot leaves it unchanged. One load at a time.
+   * transaction; a bad snapshot leaves it unchanged. One load at a time. `unserved`: the caller
+   * reads nothing from this store until `finish` (a replica before its first sync); if it is
+   * also empty, the snapshot is loaded in place, without a staging copy.
    */
-  beginReplicaLoad(): ReplicaLoader {
-    return new ReplicaLoader(this.db, (header, requestCount) => {
+  beginReplicaLoad(options: { unserved?: boolean } = {}): ReplicaLoader {
+    const inPlace = options.unserved === true && this.isEmpty();
+    return new ReplicaLoader(this.db, inPlace, (header, requestCount) => {
       this.transaction(() => {
-        for (const table of SNAPSHOT_TABLES) {
-          this.db.prepare(`DELETE FROM main.${table}`).run();
-          this.db.prepare(`INSERT INTO main.${table} SELECT * FROM ${STAGING_SCHEMA}.${table}`).run();
+        if (!inPlace) {
+          for (const table of SNAPSHOT_TABLES) {
+            this.db.prepare(`DELETE FROM main.${table}`).run();
+            this.db.prepare(`INSERT INTO main.${table} SELECT * FROM ${STAGING_SCHEMA}.${table}`).run();
+          }
         }
         writeMeta(this.s, {
           revision: header.revision,
@@ -229,6 +234,14 @@ export class KvStore {
       });
       this.replicaPosition = { revision: header.revision, sub: Number.MAX_SAFE_INTEGER };
     });
+  }
+
+  /** No revision yet and no row in any kv table. */
+  private isEmpty(): boolean {
+    if (readMeta(this.s).revision !== 0) return false;
+    return SNAPSHOT_TABLES.every(
+      (table) => this.db.prepare(`SELECT 1 FROM main.${table} LIMIT 1`).get() === undefined,
+    );
   }
 
   /** Replica only: replaces the state with a snapshot, in its own transaction. */

@@ -2,12 +2,15 @@
 // showing a half-loaded state: records go into a staging copy of the kv tables (an attached
 // in-memory database), each piece in its own short transaction, while the replica's own tables
 // keep serving reads. Once the end record and the format's checksum are verified, one
-// transaction replaces the replica's tables with the staged ones.
+// transaction replaces the replica's tables with the staged ones. A replica that serves nothing
+// yet (empty, before its first sync) is loaded in place instead: there is no old state to keep,
+// and no copy to make at the end; a failed load empties its tables again.
 
 import type Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
 import { KvError } from './errors.js';
 import { asCorrupt, restoreSink } from './snapshot.js';
+import type { RestoreSink } from './snapshot.js';
 import { check, type SnapshotHeader, SnapshotScanner } from './snapshot-scanner.js';
 import { prepareRestoreStatements } from './statements.js';
 
@@ -20,9 +23,12 @@ const DIGEST_BYTES = 32;
 
 export class ReplicaLoader {
   private readonly scanner: SnapshotScanner;
-  private readonly sink: ReturnType<typeof restoreSink>;
-  /** Of every byte before the trailing digest. */
+  private readonly sink: RestoreSink;
+  /** Of every byte so far, in order: one pass gives the format's checksum and the whole's digest. */
   private readonly hash = createHash('sha256');
+  /** SHA-256 of the bytes before the trailing digest, once the end record is read. */
+  private bodyDigest: Buffer | undefined;
+  private installed = false;
   /** Bytes received and not yet consumed by the scanner. */
   private pending: Buffer[] = [];
   private pendingBytes = 0;
@@ -30,11 +36,21 @@ export class ReplicaLoader {
   private trailer: Buffer[] = [];
   private closed = false;
 
-  /** Attaches the staging database; `install` then swaps the staged tables in. */
+  /**
+   * Staged: attaches the staging database, and `install` swaps the staged tables in. In place
+   * (`inPlace`, for a store whose kv tables are empty and serve nothing until `finish`): records
+   * go straight into them, and `install` only writes the header's meta.
+   */
   constructor(
     private readonly db: Database.Database,
+    readonly inPlace: boolean,
     private readonly install: (header: SnapshotHeader, requestCount: number) => void,
   ) {
+    if (inPlace) {
+      this.sink = restoreSink(prepareRestoreStatements(db, 'main'));
+      this.scanner = new SnapshotScanner(this.sink);
+      return;
+    }
     db.exec(`ATTACH DATABASE ':memory:' AS ${STAGING_SCHEMA}`);
     try {
       const tables = db
@@ -58,6 +74,7 @@ export class ReplicaLoader {
     this.requireOpen();
     if (this.scanner.done) {
       this.trailer.push(chunk);
+      this.hash.update(chunk);
       return;
     }
     this.pending.push(chunk);
@@ -76,14 +93,25 @@ export class ReplicaLoader {
       if (!this.scanner.done) this.scan(true);
       const digest = Buffer.concat(this.trailer);
       check(digest.length === DIGEST_BYTES, `${digest.length} bytes after the end record, not a digest`);
-      check(digest.equals(this.hash.digest()), 'checksum mismatch');
+      check(digest.equals(this.bodyDigest!), 'checksum mismatch');
       const header = this.scanner.head;
       check(header !== undefined, 'no header');
       this.install(header!, this.sink.requests);
+      this.installed = true;
       return header!;
     } finally {
       this.close();
     }
+  }
+
+  /**
+   * After the last byte, before `finish`: the SHA-256 (hex) of every byte written, for a check
+   * against the digest the bytes came with. Throws KvError CORRUPT_SNAPSHOT on a cut snapshot.
+   */
+  sha256(): string {
+    this.requireOpen();
+    if (!this.scanner.done) this.scan(true);
+    return this.hash.copy().digest('hex');
   }
 
   /** Drops what was staged; the replica is unchanged. */
@@ -95,13 +123,19 @@ export class ReplicaLoader {
     const buf = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
     let consumed: number;
     try {
-      consumed = this.db.transaction(() => this.scanner.feed(buf, last))();
+      consumed = this.db.transaction(() => {
+        const n = this.scanner.feed(buf, last);
+        this.sink.flush();
+        return n;
+      })();
     } catch (error) {
       throw asCorrupt(error);
     }
     this.hash.update(buf.subarray(0, consumed));
     const rest = buf.subarray(consumed);
     if (this.scanner.done) {
+      this.bodyDigest = this.hash.copy().digest();
+      this.hash.update(rest);
       this.trailer.push(rest);
       this.pending = [];
       this.pendingBytes = 0;
@@ -121,6 +155,15 @@ export class ReplicaLoader {
     this.pending = [];
     this.trailer = [];
     // The connection may be closed already (the node stopping): nothing is left to drop then.
-    if (this.db.open) this.db.exec(`DETACH DATABASE ${STAGING_SCHEMA}`);
+    if (!this.db.open) return;
+    if (!this.inPlace) {
+      this.db.exec(`DETACH DATABASE ${STAGING_SCHEMA}`);
+      return;
+    }
+    if (this.installed) return;
+    // A failed in-place load leaves the tables as they were: empty.
+    this.db.transaction(() => {
+      for (const table of SNAPSHOT_TABLES) this.db.prepare(`DELETE FROM main.${table}`).run();
+    })();
   }
 }

@@ -40,6 +40,7 @@ import {
   type SnapshotHeader,
   type SnapshotSink,
 } from './snapshot-scanner.js';
+import { RESTORE_BATCH_ROWS } from './statements.js';
 import type { ChangeRecord, KeyRecord, RequestRecord, RestoreStatements, Statements } from './statements.js';
 
 const DIGEST_BYTES = 32;
@@ -190,21 +191,75 @@ export function checkSnapshotEnvelope(bytes: Uint8Array): Buffer {
 /** Bytes of the snapshot read so far, of `total`. */
 export type RestoreProgress = (read: number, total: number) => void;
 
-/** A sink that inserts each record with `r`, counting the exactly-once rows. */
-export function restoreSink(r: RestoreStatements): SnapshotSink & { requests: number } {
-  const sink = {
-    requests: 0,
-    key: (record: KeyRecord) => r.restoreKey.run(...record),
-    change: (record: ChangeRecord) => r.restoreChange.run(...record),
-    request: (record: RequestRecord) => {
-      r.restoreRequest.run(...record);
-      sink.requests += 1;
-    },
-    lease: (id: number, ttl: number) => r.restoreLease.run(id, ttl),
-    activity: (seq: number, rev: number, member: string, kind: string, reason: string) =>
-      r.restoreActivity.run(seq, rev, member, kind, reason),
+/** Rows of one table, inserted RESTORE_BATCH_ROWS at a time (`flush` inserts the rest). */
+class BatchedInsert<R extends unknown[]> {
+  private values: unknown[] = [];
+  private rows = 0;
+
+  constructor(
+    private readonly one: Database.Statement<R>,
+    private readonly batch: Database.Statement,
+  ) {}
+
+  add(row: R): void {
+    for (const v of row) this.values.push(v);
+    if (++this.rows < RESTORE_BATCH_ROWS) return;
+    this.batch.run(this.values);
+    this.values = [];
+    this.rows = 0;
+  }
+
+  flush(): void {
+    const width = this.rows === 0 ? 0 : this.values.length / this.rows;
+    for (let i = 0; i < this.rows; i++) this.one.run(...(this.values.slice(i * width, (i + 1) * width) as R));
+    this.values = [];
+    this.rows = 0;
+  }
+}
+
+/** What a restore inserts through: call `flush` before the transaction ends. */
+export interface RestoreSink extends SnapshotSink {
+  /** Exactly-once rows inserted. */
+  readonly requests: number;
+  /** Inserts the rows still batched. */
+  flush(): void;
+}
+
+/** A sink that inserts the records with `r`, counting the exactly-once rows. */
+export function restoreSink(r: RestoreStatements): RestoreSink {
+  const keys = new BatchedInsert(r.restoreKey, r.restoreKeyBatch);
+  const changes = new BatchedInsert(r.restoreChange, r.restoreChangeBatch);
+  let requests = 0;
+  const flush = (): void => {
+    keys.flush();
+    changes.flush();
   };
-  return sink;
+  return {
+    get requests() {
+      return requests;
+    },
+    key: (record: KeyRecord) => {
+      keys.add(record);
+    },
+    change: (record: ChangeRecord) => {
+      keys.flush();
+      changes.add(record);
+    },
+    request: (record: RequestRecord) => {
+      flush();
+      r.restoreRequest.run(...record);
+      requests += 1;
+    },
+    lease: (id: number, ttl: number) => {
+      flush();
+      r.restoreLease.run(id, ttl);
+    },
+    activity: (seq: number, rev: number, member: string, kind: string, reason: string) => {
+      flush();
+      r.restoreActivity.run(seq, rev, member, kind, reason);
+    },
+    flush,
+  };
 }
 
 /** A broken table constraint (a repeated request id, ...) is a corrupt snapshot too. */
@@ -229,6 +284,7 @@ export function installSnapshot(
   let header: SnapshotHeader;
   try {
     header = scan(buf, sink, progress);
+    sink.flush();
     // A replica's own snapshot (a secondary's state file) has keys' lease ids without the leases:
     // change events carry no grants, and a replica never expires anything itself.
     if (!replica) {

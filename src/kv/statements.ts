@@ -157,7 +157,7 @@ interface RangeStatements {
   readonly closed: Database.Statement<[Buffer, Buffer, number], KeyRow>;
 }
 
-export interface Statements {
+export interface Statements extends RestoreStatements {
   readonly getMeta: Database.Statement<[], MetaRow>;
   readonly setMeta: Database.Statement<
     [revision: number, compacted: number, lastIndex: number, requestCount: number]
@@ -191,7 +191,6 @@ export interface Statements {
   >;
   readonly trimActivity: Database.Statement<[keep: number]>;
   readonly listActivity: Database.Statement<[], ActivityRow>;
-  readonly restoreActivity: Database.Statement<[number, number, string, string, string]>;
   readonly clearActivity: Database.Statement<[]>;
 
   readonly getRequestResult: Database.Statement<[string], string>;
@@ -205,10 +204,6 @@ export interface Statements {
   readonly dumpChanges: Database.Statement<[], ChangeDumpRow>;
   readonly dumpRequests: Database.Statement<[], RequestDumpRow>;
   readonly dumpLeases: Database.Statement<[], [id: number, ttl: number]>;
-  readonly restoreKey: Database.Statement<KeyRecord>;
-  readonly restoreChange: Database.Statement<ChangeRecord>;
-  readonly restoreRequest: Database.Statement<RequestRecord>;
-  readonly restoreLease: Database.Statement<[id: number, ttl: number]>;
   readonly clearKeys: Database.Statement<[]>;
   readonly clearChanges: Database.Statement<[]>;
   readonly clearRequests: Database.Statement<[]>;
@@ -311,10 +306,19 @@ export function prepareStatements(db: Database.Database): Statements {
   };
 }
 
-/** The inserts a snapshot restore makes. */
+/**
+ * Rows per multi-row INSERT of a restore: one statement call per batch rather than per row
+ * (100,000 keys of 256 bytes: about 300 → 190 ms). 64 × 13 change columns stays far below
+ * SQLite's limit of 32,766 parameters.
+ */
+export const RESTORE_BATCH_ROWS = 64;
+
+/** The inserts a snapshot restore makes; `*Batch` take RESTORE_BATCH_ROWS rows, flattened. */
 export interface RestoreStatements {
   readonly restoreKey: Database.Statement<KeyRecord>;
+  readonly restoreKeyBatch: Database.Statement;
   readonly restoreChange: Database.Statement<ChangeRecord>;
+  readonly restoreChangeBatch: Database.Statement;
   readonly restoreRequest: Database.Statement<RequestRecord>;
   readonly restoreLease: Database.Statement<[id: number, ttl: number]>;
   readonly restoreActivity: Database.Statement<[number, number, string, string, string]>;
@@ -322,13 +326,17 @@ export interface RestoreStatements {
 
 /** Restore inserts into the kv tables of `schema` (`main`, or an attached staging database). */
 export function prepareRestoreStatements(db: Database.Database, schema: string): RestoreStatements {
+  const keyRow = '(?, CAST(? AS TEXT), ?, ?, ?, ?)';
+  const changeRow = '(?, ?, ?, ?, CAST(? AS TEXT), ?, ?, ?, CAST(? AS TEXT), ?, ?, ?, ?)';
+  const rows = (row: string, n: number): string => Array<string>(n).fill(row).join(', ');
   return {
-    restoreKey: db.prepare(
-      `INSERT INTO ${schema}.kv_keys (${KEY_COLUMNS}) VALUES (?, CAST(? AS TEXT), ?, ?, ?, ?)`,
+    restoreKey: db.prepare(`INSERT INTO ${schema}.kv_keys (${KEY_COLUMNS}) VALUES ${keyRow}`),
+    restoreKeyBatch: db.prepare(
+      `INSERT INTO ${schema}.kv_keys (${KEY_COLUMNS}) VALUES ${rows(keyRow, RESTORE_BATCH_ROWS)}`,
     ),
-    restoreChange: db.prepare(
-      `INSERT INTO ${schema}.kv_changes (${CHANGE_COLUMNS})
-       VALUES (?, ?, ?, ?, CAST(? AS TEXT), ?, ?, ?, CAST(? AS TEXT), ?, ?, ?, ?)`,
+    restoreChange: db.prepare(`INSERT INTO ${schema}.kv_changes (${CHANGE_COLUMNS}) VALUES ${changeRow}`),
+    restoreChangeBatch: db.prepare(
+      `INSERT INTO ${schema}.kv_changes (${CHANGE_COLUMNS}) VALUES ${rows(changeRow, RESTORE_BATCH_ROWS)}`,
     ),
     restoreRequest: db.prepare(
       `INSERT INTO ${schema}.kv_requests (request_id, idx, result) VALUES (CAST(? AS TEXT), ?, CAST(? AS TEXT))`,

@@ -4,6 +4,7 @@ import type { ChangeEvent, KvStore } from '../kv/index.js';
 import { KvError } from '../kv/index.js';
 import type { WatchHub } from '../server/watch/watch-hub.js';
 import { fetchSnapshot, SnapshotFetchError } from './snapshot-fetch.js';
+import type { SnapshotPrefetch } from './snapshot-fetch.js';
 import { SseReader } from './sse-reader.js';
 
 export interface ReplicaSyncOptions {
@@ -16,6 +17,8 @@ export interface ReplicaSyncOptions {
   readonly kv: KvStore;
   readonly hub: WatchHub;
   readonly logger: Logger;
+  /** A download of the first join URL's snapshot already under way: the first attempt takes it. */
+  readonly prefetch?: SnapshotPrefetch | undefined;
 }
 
 class Compacted extends Error {}
@@ -65,11 +68,13 @@ export class ReplicaSync {
 
   stop(): void {
     this.stopped = true;
+    this.options.prefetch?.cancel();
     this.abort?.abort();
   }
 
   /** The replica was loaded from a state file written at `savedAt`. */
   loadedFromFile(savedAt: number): void {
+    this.options.prefetch?.cancel();
     this.synced = true;
     this.lastContact = savedAt;
   }
@@ -136,14 +141,20 @@ export class ReplicaSync {
           try {
             this.abort = new AbortController();
             const started = performance.now();
-            // Loaded as it arrives, into staging: the replica serves its current state (if any)
-            // until the snapshot is verified whole and swapped in.
-            const load = kv.beginReplicaLoad();
+            // Loaded as it arrives, into staging (or in place, before the first sync): the replica
+            // serves its current state (if any) until the snapshot is verified whole and swapped in.
+            const load = kv.beginReplicaLoad({ unserved: !this.synced });
             let snap;
             try {
-              snap = await fetchSnapshot(url, timeoutMs, this.options.headers, this.abort.signal, (chunk) => {
-                load.write(chunk);
-              });
+              const opened = url === this.options.prefetch?.url ? this.options.prefetch.take() : undefined;
+              snap = await fetchSnapshot(
+                url,
+                timeoutMs,
+                this.options.headers,
+                this.abort.signal,
+                load,
+                opened,
+              );
               // Stopped meanwhile: the store may be closed; nothing to install.
               if (this.isStopped()) return;
               load.finish();

@@ -15,6 +15,7 @@ import { VERSION } from '../server/version.js';
 import type { LocalState } from '../server/node-view.js';
 import { WatchHub } from '../server/watch/watch-hub.js';
 import { ReplicaSync } from './replica-sync.js';
+import type { SnapshotPrefetch } from './snapshot-fetch.js';
 
 type ResolvedNodeConfig = NodeConfig & { readonly name: string };
 
@@ -56,6 +57,7 @@ export class SecondaryNode {
   private constructor(
     private readonly config: ResolvedNodeConfig,
     private readonly logger: Logger,
+    prefetch: SnapshotPrefetch | undefined,
   ) {
     this.db = new Database(':memory:');
     this.kv = new KvStore(this.db);
@@ -68,6 +70,7 @@ export class SecondaryNode {
       kv: this.kv,
       hub: this.hub,
       logger: logger.child({ component: 'sync' }),
+      prefetch,
     });
     this.loadStateFile();
 
@@ -124,11 +127,21 @@ export class SecondaryNode {
 
   private readonly startedAt = new Date().toISOString();
 
-  static async start(config: ResolvedNodeConfig, logger: Logger): Promise<SecondaryNode> {
+  /**
+   * `prefetch`: a snapshot download of `config.join[0]` started before this code was loaded
+   * (`snapshotPrefetchFor`); the first bootstrap takes it, or cancels it when a state file
+   * loaded the replica.
+   */
+  static async start(
+    config: ResolvedNodeConfig,
+    logger: Logger,
+    prefetch?: SnapshotPrefetch,
+  ): Promise<SecondaryNode> {
     if (config.join.length === 0) {
+      prefetch?.cancel();
       throw new ServerError('INVALID_ARGUMENT', 'a secondary needs join: the URLs of one or more primaries');
     }
-    const node = new SecondaryNode(config, logger);
+    const node = new SecondaryNode(config, logger, prefetch);
     // The snapshot download starts first: it waits mostly on a primary, while Fastify gets
     // ready. Until the first sync, reads answer NOT_SYNCED anyway.
     node.sync.start();

@@ -1,6 +1,8 @@
 // KvStore.beginReplicaLoad: a snapshot loaded piece by piece gives exactly the state a whole
-// restore gives, however the bytes are cut; the store serves its old state until finish(); a
-// corrupt, cut or padded snapshot is refused at once or at finish(), leaving the store as it was.
+// restore gives, however the bytes are cut, staged or in place; the store serves its old state
+// until finish(); a corrupt, cut or padded snapshot is refused at once or at finish(), leaving
+// the store as it was (an in-place load of an empty store leaves it empty).
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { expectKvError, Harness } from './helpers.js';
 
@@ -36,9 +38,8 @@ describe('kv store - replica load in pieces', () => {
         const header = load.finish();
         expect(header.revision).toBe(revision);
         expect(replica.kv.revision()).toBe(revision);
-        expect(Buffer.from(replica.kv.serialize({ history: true }))).toEqual(
-          Buffer.from(whole.kv.serialize({ history: true })),
-        );
+        const state = Buffer.from(replica.kv.serialize({ history: true }));
+        expect(state.equals(Buffer.from(whole.kv.serialize({ history: true })))).toBe(true);
         expect(replica.kv.get('old').kv).toBeUndefined();
         expect(replica.kv.replicaResumeId()).toBe(String(revision));
       }
@@ -101,5 +102,58 @@ describe('kv store - replica load in pieces', () => {
     again.write(Buffer.from(history));
     again.finish();
     expect(replica.kv.get('keep').kv).toBeUndefined();
+  });
+
+  it('loads an empty, unserved store in place, with the same result; a non-empty one is staged', () => {
+    for (const bytes of [history, plain]) {
+      const whole = new Harness();
+      whole.kv.restoreReplica(bytes);
+      for (const size of [1, 777, bytes.length]) {
+        const replica = new Harness();
+        const load = replica.kv.beginReplicaLoad({ unserved: true });
+        expect(load.inPlace).toBe(true);
+        for (const piece of pieces(bytes, size)) load.write(piece);
+        expect(load.sha256()).toBe(createHash('sha256').update(bytes).digest('hex'));
+        load.finish();
+        const state = Buffer.from(replica.kv.serialize({ history: true }));
+        expect(state.equals(Buffer.from(whole.kv.serialize({ history: true })))).toBe(true);
+        expect(replica.kv.replicaResumeId()).toBe(String(revision));
+      }
+    }
+    const busy = new Harness();
+    busy.put('k/000', 'old');
+    const load = busy.kv.beginReplicaLoad({ unserved: true });
+    expect(load.inPlace).toBe(false);
+    load.write(Buffer.from(plain));
+    expect(busy.kv.get('k/000').kv?.value).toBe('old');
+    load.finish();
+    expect(busy.kv.get('k/000').kv?.value).toBe('value 0 ');
+  });
+
+  it('a refused or aborted in-place load leaves the store empty; the next load works', () => {
+    const flipped = Buffer.from(plain);
+    flipped[Math.floor(flipped.length / 2)]! ^= 0x40;
+    const replica = new Harness();
+    for (const bad of [flipped, Buffer.from(plain.subarray(0, plain.length - 40))]) {
+      const load = replica.kv.beginReplicaLoad({ unserved: true });
+      expect(load.inPlace).toBe(true);
+      expectKvError(() => {
+        for (const piece of pieces(bad, 1000)) load.write(piece);
+        load.finish();
+      }, 'CORRUPT_SNAPSHOT');
+      load.abort();
+      expect(replica.kv.revision()).toBe(0);
+      expect(replica.kv.range({ countOnly: true }).count).toBe(0);
+      expect(replica.kv.changesSince(1, 10)).toMatchObject({ compacted: false, events: [] });
+    }
+    const aborted = replica.kv.beginReplicaLoad({ unserved: true });
+    aborted.write(Buffer.from(history.subarray(0, history.length - 100)));
+    aborted.abort();
+    expect(replica.kv.range({ countOnly: true }).count).toBe(0);
+    const load = replica.kv.beginReplicaLoad({ unserved: true });
+    expect(load.inPlace).toBe(true);
+    load.write(Buffer.from(history));
+    load.finish();
+    expect(replica.kv.revision()).toBe(revision);
   });
 });
