@@ -170,7 +170,7 @@ export class RaftLog {
   }
 
   /** The latest snapshot in storage, for a follower that needs compacted entries. */
-  latestSnapshot(): Snapshot {
+  latestSnapshot(): Snapshot | undefined {
     return this.storage.snapshot();
   }
 

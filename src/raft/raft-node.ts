@@ -911,6 +911,8 @@ export class RaftNode {
   private startSnapshot(to: NodeId, pr: Progress): void {
     if (!pr.recentActive) return;
     const snap = this.log.latestSnapshot();
+    // Still being produced: the follower stays as it is, and the next Ready asks again.
+    if (snap === undefined) return;
     pr.becomeSnapshot(snap);
     this.sendSnapshotChunk(to, pr);
   }

@@ -28,6 +28,10 @@ export interface RaftStorage {
   term(index: number): number | undefined;
   firstIndex(): number;
   lastIndex(): number;
-  /** The latest snapshot, to send to a follower that needs compacted entries. */
-  snapshot(): Snapshot;
+  /**
+   * The latest snapshot, to send to a follower that needs compacted entries; undefined while it
+   * is being produced (storage that serializes a large state off the caller's thread): the
+   * leader asks again when it next builds a Ready, and meanwhile the follower waits.
+   */
+  snapshot(): Snapshot | undefined;
 }

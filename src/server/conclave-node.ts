@@ -6,6 +6,7 @@ import { encodeCommand, KvStore } from '../kv/index.js';
 import type { ApplyResult, Command } from '../kv/index.js';
 import type { NodeId } from '../raft/index.js';
 import { SqliteRaftStorage } from '../storage/index.js';
+import { raftSnapshotProducer } from './snapshot/raft-snapshot.js';
 import { PeerTransport } from '../transport/peer-transport.js';
 import { ServerError } from './errors.js';
 import { createApp } from './http/app.js';
@@ -99,6 +100,24 @@ export class ConclaveNode implements NodeView {
         kv.restore(data);
       },
     });
+    const produce = raftSnapshotProducer(kv, this.storage.file);
+    if (produce !== undefined) {
+      const raftLog = logger.child({ component: 'raft' });
+      this.storage.setSnapshotProducer(async () => {
+        const started = performance.now();
+        try {
+          const snap = await produce();
+          raftLog.info(
+            { index: snap.meta.index, bytes: snap.data.length, ms: Math.round(performance.now() - started) },
+            'produced a snapshot for a follower behind the log',
+          );
+          return snap;
+        } catch (error) {
+          raftLog.warn({ err: error }, 'producing a snapshot for a follower failed; retrying');
+          throw error;
+        }
+      });
+    }
 
     this.transport = new PeerTransport({
       self: config.name,

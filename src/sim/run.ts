@@ -65,6 +65,8 @@ export interface SimStats {
   /** Snapshots taken by state machines, and restored from the leader's (chunked transfer). */
   readonly snapshotsTaken: number;
   readonly snapshotsRestored: number;
+  /** Times a leader asked for its snapshot and was told it was still being produced. */
+  readonly snapshotsBusy: number;
   readonly membershipChanges: number;
   readonly opsOk: number;
   readonly opsUnknown: number;
@@ -188,7 +190,13 @@ function simulate(seed: number, options: SimOptions, traceUntil: number | undefi
   const net = new Network(sched, rand, trace, (m) => {
     cluster.deliver(m);
   });
-  const counters: NodeCounters = { crashes: 0, restarts: 0, snapshotsTaken: 0, snapshotsRestored: 0 };
+  const counters: NodeCounters = {
+    crashes: 0,
+    restarts: 0,
+    snapshotsTaken: 0,
+    snapshotsRestored: 0,
+    snapshotsBusy: 0,
+  };
   const env: NodeEnv = {
     counters,
     sched,

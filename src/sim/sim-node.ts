@@ -25,8 +25,10 @@ import type {
   RaftError,
   RaftRole,
   RaftStatus,
+  RaftStorage,
   ReadState,
   Ready,
+  Snapshot,
 } from '../raft/index.js';
 import type { Invariants } from './invariants.js';
 import { describeEntry } from './invariants.js';
@@ -62,6 +64,7 @@ export interface NodeCounters {
   restarts: number;
   snapshotsTaken: number;
   snapshotsRestored: number;
+  snapshotsBusy: number;
 }
 
 /** What a node needs from the rest of the simulation. */
@@ -160,7 +163,7 @@ export class SimNode {
     this.appliedConf = snap.meta.conf;
     this.raft = this.core(
       'constructor',
-      () => new RaftNode(env.raftConfig(this.id, snap.meta.index), this.storage),
+      () => new RaftNode(env.raftConfig(this.id, snap.meta.index), new CoreStorageView(this.storage, env)),
     );
     this.log.loadFrom(this.storage);
     this.lastCommit = 0;
@@ -563,4 +566,43 @@ function describeReadyWrite(rd: Ready, base: number, lastIndex: number): string 
     );
   }
   return `writing ${parts.join(', ')}; log now ${base + 1}..${lastIndex}`;
+}
+
+/**
+ * The node's disk as its Raft core reads it. Half the time the core asks for the snapshot, it
+ * is "still being produced" (undefined), as a storage that serializes a large state off the
+ * event loop answers (SqliteRaftStorage with a producer): the leader must retry later rather
+ * than stall or send nothing forever. Draws happen only on those (rare) calls, in event order.
+ */
+class CoreStorageView implements RaftStorage {
+  constructor(
+    private readonly storage: MemoryStorage,
+    private readonly env: NodeEnv,
+  ) {}
+
+  initialState(): ReturnType<RaftStorage['initialState']> {
+    return this.storage.initialState();
+  }
+
+  entries(lo: number, hi: number, maxBytes: number): Entry[] {
+    return this.storage.entries(lo, hi, maxBytes);
+  }
+
+  term(index: number): number | undefined {
+    return this.storage.term(index);
+  }
+
+  firstIndex(): number {
+    return this.storage.firstIndex();
+  }
+
+  lastIndex(): number {
+    return this.storage.lastIndex();
+  }
+
+  snapshot(): Snapshot | undefined {
+    if (!this.env.rand.chance(0.5)) return this.storage.snapshot();
+    this.env.counters.snapshotsBusy++;
+    return undefined;
+  }
 }

@@ -77,6 +77,10 @@ export class SqliteRaftStorage implements RaftStorage {
   private last: number;
   private tail: Entry[] = [];
   private cachedSnapshot: Snapshot | undefined;
+  /** Makes snapshots off the calling thread, when set (see setSnapshotProducer). */
+  private produceSnapshot: (() => Promise<Snapshot>) | undefined;
+  private producing = false;
+  private closed = false;
 
   private readonly stmts: {
     selectRange: Database.Statement<[number, number], LogRow>;
@@ -207,6 +211,7 @@ export class SqliteRaftStorage implements RaftStorage {
   }
 
   close(): void {
+    this.closed = true;
     this.db.close();
   }
 
@@ -266,12 +271,26 @@ export class SqliteRaftStorage implements RaftStorage {
   }
 
   /**
-   * The state machine as of its applied index. Serializing is costly, so a snapshot is reused
-   * while it still covers the compaction point (a follower installing it can continue from the log).
+   * Has snapshot() produce snapshots with `produce` (on another thread, from its own read of the
+   * database) instead of serializing the state machine on the calling thread.
    */
-  snapshot(): Snapshot {
+  setSnapshotProducer(produce: () => Promise<Snapshot>): void {
+    this.produceSnapshot = produce;
+  }
+
+  /**
+   * The state machine as of its applied index. Serializing is costly, so a snapshot is reused
+   * while it still covers the compaction point (a follower installing it can continue from the
+   * log). With a producer, a missing snapshot is started and undefined returned: the Raft core
+   * asks again later (RaftStorage.snapshot), and the calling thread never waits for it.
+   */
+  snapshot(): Snapshot | undefined {
     const cached = this.cachedSnapshot;
     if (cached !== undefined && cached.meta.index >= this.state.compact_index) return cached;
+    if (this.produceSnapshot !== undefined) {
+      this.startProducing(this.produceSnapshot);
+      return undefined;
+    }
     const sm = this.requireStateMachine();
     const snap: Snapshot = {
       meta: {
@@ -283,6 +302,25 @@ export class SqliteRaftStorage implements RaftStorage {
     };
     this.cachedSnapshot = snap;
     return snap;
+  }
+
+  private startProducing(produce: () => Promise<Snapshot>): void {
+    if (this.producing) return;
+    this.producing = true;
+    produce().then(
+      (snap) => {
+        this.producing = false;
+        // A snapshot installed meanwhile may be newer: keep the newest.
+        const cached = this.cachedSnapshot;
+        if (!this.closed && (cached === undefined || snap.meta.index > cached.meta.index)) {
+          this.cachedSnapshot = snap;
+        }
+      },
+      () => {
+        // The producer reports its failures; the next call tries again.
+        this.producing = false;
+      },
+    );
   }
 
   // ------------------------------------------------------------------ writes

@@ -163,6 +163,8 @@ describe('server - three primaries (real processes, SQLite)', () => {
       await sleep(100);
     }
     await cluster.waitForLog(follower, 'installed snapshot');
+    // Produced by a worker thread, not on the leader's event loop.
+    await cluster.waitForLog(leader, 'produced a snapshot for a follower behind the log');
   });
 
   it('keeps its state when all three restart', async () => {

@@ -108,10 +108,48 @@ describe('storage - sqlite', () => {
     storage.compact(applied - 5);
     expect(storage.firstIndex()).toBe(applied - 4);
     expect(storage.term(applied - 6)).toBeUndefined();
-    const snap = storage.snapshot();
+    const snap = storage.snapshot()!;
     expect(snap.meta.index).toBe(applied);
     expect(snap.meta.conf.voters).toEqual(['n1']);
     expect((JSON.parse(new TextDecoder().decode(snap.data)) as unknown[]).length).toBe(20);
+    storage.close();
+  });
+
+  it('with a producer, answers "not ready" while a snapshot is produced, once, then serves it', async () => {
+    const dir = tempDir();
+    const { storage } = open(dir);
+    const node = startNode(storage);
+    for (let i = 0; i < 20; i++) node.propose(new TextEncoder().encode(`v${i}`));
+    drive(node, storage);
+    const applied = storage.appliedIndex();
+    storage.compact(applied - 5);
+    const made = {
+      meta: { index: applied, term: 1, conf: { voters: ['n1'], learners: [] } },
+      data: new Uint8Array([1]),
+    };
+    let calls = 0;
+    let finish!: (outcome: 'ok' | 'fail') => void;
+    storage.setSnapshotProducer(() => {
+      calls++;
+      return new Promise((resolve, reject) => {
+        finish = (outcome) => {
+          if (outcome === 'ok') resolve(made);
+          else reject(new Error('worker died'));
+        };
+      });
+    });
+    expect(storage.snapshot()).toBeUndefined();
+    expect(storage.snapshot()).toBeUndefined();
+    expect(calls).toBe(1);
+    finish('fail');
+    await new Promise((r) => setImmediate(r));
+    // A failed production is tried again on the next call.
+    expect(storage.snapshot()).toBeUndefined();
+    expect(calls).toBe(2);
+    finish('ok');
+    await new Promise((r) => setImmediate(r));
+    expect(storage.snapshot()).toBe(made);
+    expect(calls).toBe(2);
     storage.close();
   });
 

@@ -2,12 +2,15 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import type { KvStore, SnapshotTotals } from '../../kv/index.js';
+import type { AppliedPoint } from '../../storage/applied-point.js';
 import type { SnapshotWorkerData, SnapshotWorkerMessage } from './snapshot-protocol.js';
 
 /** A snapshot being produced: what is known up front, the bytes, and what is known at the end. */
 export interface SnapshotStream {
   readonly revision: number;
   readonly keys: number;
+  /** The Raft applied point of the state, when asked for (worker-produced snapshots only). */
+  readonly applied?: AppliedPoint | undefined;
   /** The snapshot bytes. Destroying it stops their production. */
   readonly body: Readable;
   /** Known up front only when the snapshot was produced whole (see `done`). */
@@ -20,6 +23,9 @@ export interface SnapshotStream {
 // there is no such file next to this one; snapshots are then produced on the calling thread.
 const WORKER_URL = new URL('./snapshot-worker.js', import.meta.url);
 const COMPILED = import.meta.url.endsWith('.js');
+
+/** Whether snapshots are produced by worker threads here (compiled code), not on the caller's. */
+export const SNAPSHOT_WORKERS = COMPILED;
 
 /** The snapshot could not be produced (its worker failed). */
 export class SnapshotProductionError extends Error {
@@ -37,8 +43,9 @@ export async function openSnapshotStream(
   file: string,
   history: boolean,
   ready: Promise<void>,
+  options: { appliedPoint?: boolean } = {},
 ): Promise<SnapshotStream> {
-  if (COMPILED) return fromWorker(file, history, ready);
+  if (COMPILED) return fromWorker(file, history, ready, options.appliedPoint === true);
   await ready;
   return inThread(kv, history);
 }
@@ -55,10 +62,15 @@ function inThread(kv: KvStore, history: boolean): SnapshotStream {
   };
 }
 
-function fromWorker(file: string, history: boolean, ready: Promise<void>): Promise<SnapshotStream> {
+function fromWorker(
+  file: string,
+  history: boolean,
+  ready: Promise<void>,
+  appliedPoint: boolean,
+): Promise<SnapshotStream> {
   const chunksAhead = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT);
   const ahead = new Int32Array(chunksAhead);
-  const workerData: SnapshotWorkerData = { file, history, chunksAhead };
+  const workerData: SnapshotWorkerData = { file, history, appliedPoint, chunksAhead };
   const worker = new Worker(WORKER_URL, { workerData });
   const take = (n: number): void => {
     Atomics.sub(ahead, 0, n);
@@ -111,7 +123,7 @@ function fromWorker(file: string, history: boolean, ready: Promise<void>): Promi
       switch (message.kind) {
         case 'head':
           started = true;
-          resolve({ revision: message.revision, keys: message.keys, body, done });
+          resolve({ revision: message.revision, keys: message.keys, applied: message.applied, body, done });
           break;
         case 'chunk': {
           const { chunk } = message;

@@ -15,6 +15,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 // kv's second public entry: it loads no more than the snapshot writer needs (not zod), which
 // matters for a thread started per snapshot.
 import { streamSnapshotOf } from '../../kv/snapshot-reader.js';
+import { readAppliedPoint } from '../../storage/applied-point.js';
 import type { SnapshotWorkerData, SnapshotWorkerMessage } from './snapshot-protocol.js';
 import { MAX_CHUNKS_AHEAD, STALLED_READER_MS } from './snapshot-protocol.js';
 
@@ -31,7 +32,8 @@ function produce(db: Database.Database): void {
     db,
     data.history,
     (head) => {
-      post({ kind: 'head', ...head });
+      // Called inside the read transaction: the applied point matches the tables read.
+      post({ kind: 'head', ...head, applied: data.appliedPoint ? readAppliedPoint(db) : undefined });
     },
     (chunk) => {
       // The writer's chunks own their ArrayBuffer (never reused): transfer it. Small ones may
