@@ -1,4 +1,4 @@
-import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
@@ -15,6 +15,7 @@ import { VERSION } from '../server/version.js';
 import type { LocalState } from '../server/node-view.js';
 import { WatchHub } from '../server/watch/watch-hub.js';
 import { ReplicaSync } from './replica-sync.js';
+import { writeStateFile } from './state-file.js';
 import type { SnapshotPrefetch } from './snapshot-fetch.js';
 
 type ResolvedNodeConfig = NodeConfig & { readonly name: string };
@@ -49,6 +50,8 @@ export class SecondaryNode {
   private readonly registry: MemberRegistry;
   private saveTimer: NodeJS.Timeout | undefined;
   private savedRevision = -1;
+  /** The state file save under way (one at a time). */
+  private saving: Promise<void> | undefined;
   private requests = 0;
   private stopping: Promise<void> | undefined;
   /** Aborted when stopping: ends forwards in flight. */
@@ -154,7 +157,7 @@ export class SecondaryNode {
     node.registry.start();
     if (config.stateFile !== undefined) {
       node.saveTimer = setInterval(() => {
-        node.saveStateFile();
+        void node.saveStateFile();
       }, SAVE_EVERY_MS);
       node.saveTimer.unref();
     }
@@ -174,11 +177,14 @@ export class SecondaryNode {
     await this.registry.stop();
     this.sync.stop();
     if (this.saveTimer !== undefined) clearInterval(this.saveTimer);
-    this.saveStateFile();
+    // The last state, after any save under way (the image is taken before the database closes).
+    await this.saving;
+    const saved = this.saveStateFile();
     this.hub.closeAll();
     const closed = this.app.close();
     this.shutdown.abort();
     await closed;
+    await saved;
     this.db.close();
     this.logger.info({ name: this.config.name }, 'node stopped');
   }
@@ -292,17 +298,32 @@ export class SecondaryNode {
     }
   }
 
-  private saveStateFile(): void {
+  /** Saves the replica to the state file if it changed since the last save; never rejects. */
+  private saveStateFile(): Promise<void> {
     const file = this.config.stateFile;
-    if (file === undefined || !this.sync.synced || this.kv.revision() === this.savedRevision) return;
-    try {
-      const tmp = `${file}.tmp`;
-      writeFileSync(tmp, this.kv.serialize());
-      renameSync(tmp, file);
-      this.savedRevision = this.kv.revision();
-    } catch (error) {
-      this.logger.warn({ file, err: (error as Error).message }, 'could not save the state file');
+    if (this.saving !== undefined) return this.saving;
+    if (file === undefined || !this.sync.synced || this.kv.revision() === this.savedRevision) {
+      return Promise.resolve();
     }
+    const revision = this.kv.revision();
+    let writing: Promise<void>;
+    try {
+      writing = writeStateFile(this.db, this.kv, file);
+    } catch (error) {
+      writing = Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+    const saving = writing.then(
+      () => {
+        this.savedRevision = revision;
+      },
+      (error: unknown) => {
+        this.logger.warn({ file, err: (error as Error).message }, 'could not save the state file');
+      },
+    );
+    this.saving = saving.finally(() => {
+      this.saving = undefined;
+    });
+    return this.saving;
   }
 }
 
