@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { request } from 'undici';
-import type { ChangeEvent, KvStore } from '../kv/index.js';
+import type { ChangeEvent, KeyValue, KvStore } from '../kv/index.js';
 import { KvError } from '../kv/index.js';
 import type { WatchHub } from '../server/watch/watch-hub.js';
 import { fetchSnapshot, SnapshotFetchError } from './snapshot-fetch.js';
@@ -234,7 +234,8 @@ export class ReplicaSync {
       if (events.length === 0) return;
       kv.applyChangeEvents(events);
       this.changesApplied += events.length;
-      hub.dispatch();
+      // The events just applied are the store's log from the last dispatch: no reading them back.
+      hub.dispatch(events);
     };
     /** Applies everything buffered, in one transaction (a progress notice, the idle timer, the end). */
     const flush = (): void => {
@@ -310,11 +311,26 @@ function toChangeEvent(id: string | undefined, data: string): { event: ChangeEve
     revision: Number(match[1]),
     sub: Number(match[2]),
     type: parsed.type,
-    kv: parsed.kv,
+    kv: keyValue(parsed.kv),
   };
   return {
-    event: parsed.prevKv === undefined ? event : { ...event, prevKv: parsed.prevKv },
+    event: parsed.prevKv === undefined ? event : { ...event, prevKv: keyValue(parsed.prevKv) },
     revisionEnd: parsed.revisionEnd === true,
+  };
+}
+
+/**
+ * The pair as the store reads it back (the same fields, in the same order): events handed to
+ * local watches straight from the stream must be the ones they would read from the replica.
+ */
+function keyValue(kv: KeyValue): KeyValue {
+  return {
+    key: kv.key,
+    value: kv.value,
+    createRevision: kv.createRevision,
+    modRevision: kv.modRevision,
+    version: kv.version,
+    lease: kv.lease,
   };
 }
 

@@ -1,5 +1,5 @@
 // WatchHub against a real KvStore on a real SQLite file, with sinks that can be made full.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { ChangeEvent } from '../../src/kv/index.js';
 import type { WatchFilter, WatchSink } from '../../src/server/watch/watch-hub.js';
 import { WatchHub } from '../../src/server/watch/watch-hub.js';
@@ -238,5 +238,58 @@ describe('WatchHub - a live watch never gets changes before its start', () => {
     put('b');
     expect(outer.ids()).toEqual(['1:0:a', '2:0:b']);
     expect(inner.ids()).toEqual(['1:0:a', '2:0:b']);
+  });
+
+  it("a secondary's applied changes are offered as they are, the same as reading them back", async () => {
+    const source = new Harness();
+    source.put('a', '1');
+    const at = source.kv.revision();
+    const before = source.kv.serialize();
+    source.put('a', '2');
+    source.ok({
+      type: 'txn',
+      compare: [],
+      success: [
+        { type: 'put', key: 'b', value: '3' },
+        { type: 'delete', key: 'a' },
+        { type: 'put', key: 'c', value: '4' },
+      ],
+      failure: [],
+    });
+    source.put('b', '5');
+    source.ok({ type: 'deleteRange', prefix: '' });
+    const read = source.kv.changesSince(at + 1, 1000);
+    if (read.compacted) throw new Error('compacted');
+    // As a secondary gets them: JSON over the stream.
+    const streamed = JSON.parse(JSON.stringify(read.events)) as ChangeEvent[];
+    const byRevision = new Map<number, ChangeEvent[]>();
+    for (const e of streamed) byRevision.set(e.revision, [...(byRevision.get(e.revision) ?? []), e]);
+
+    const results = [];
+    for (const handOver of [true, false]) {
+      // The secondary, at the revision before the changes.
+      const fresh = new Harness();
+      fresh.inTransaction(() => {
+        fresh.kv.restore(before);
+      });
+      const hub = new WatchHub(fresh.kv);
+      const sink = new TestSink();
+      watch(hub, { prefix: '' }, at + 1, sink);
+      await settle();
+      const reads = vi.spyOn(fresh.kv, 'changesSince');
+      for (const events of byRevision.values()) {
+        fresh.kv.applyChangeEvents(events);
+        hub.dispatch(handOver ? events : undefined);
+      }
+      results.push({ events: sink.events, ends: sink.ends, reads: reads.mock.calls.length });
+    }
+    const [handedOver, readBack] = results;
+    expect(handedOver!.events).toEqual(readBack!.events);
+    expect(handedOver!.ends).toEqual(readBack!.ends);
+    expect(handedOver!.events.map((e) => `${e.revision}:${e.sub}`)).toEqual(
+      streamed.map((e) => `${e.revision}:${e.sub}`),
+    );
+    expect(handedOver!.reads).toBe(0);
+    expect(readBack!.reads).toBeGreaterThan(0);
   });
 });

@@ -48,6 +48,11 @@ function before(event: ChangeEvent, cursor: Cursor): boolean {
   return event.revision < cursor.revision || (event.revision === cursor.revision && event.sub < cursor.sub);
 }
 
+/** For each event, whether it is the last of its revision (`lookahead`: the event after them). */
+function revisionEnds(events: readonly ChangeEvent[], lookahead: ChangeEvent | undefined): boolean[] {
+  return events.map((e, i) => (events[i + 1] ?? lookahead)?.revision !== e.revision);
+}
+
 export function matches(filter: WatchFilter, key: string): boolean {
   return 'key' in filter ? key === filter.key : key.startsWith(filter.prefix);
 }
@@ -101,14 +106,25 @@ export class WatchHub {
     };
   }
 
-  /** Offers every change applied since the last call to the live watches. Call after each apply. */
-  dispatch(): void {
+  /**
+   * Offers every change applied since the last call to the live watches. Call after each apply.
+   * `applied`: the changes just applied, when the caller has them (a secondary applying a
+   * primary's stream). They are offered as they are, without reading them back from the store,
+   * if they are exactly the log from where the last dispatch ended up to the store's revision
+   * (whole revisions, as applyChangeEvents takes them); otherwise the log is read.
+   */
+  dispatch(applied?: readonly ChangeEvent[]): void {
     let anyLive = false;
     for (const w of this.watches) anyLive ||= w.live;
     if (!anyLive) {
       // Nobody to feed: skip reading the log on the write path. Watches that are catching up
       // read it themselves, and turn live only at its end, which this cursor marks.
       this.end = { revision: this.kv.revision() + 1, sub: 0 };
+      return;
+    }
+    if (applied !== undefined && this.isTheRestOfTheLog(applied)) {
+      this.offer(applied, revisionEnds(applied, undefined));
+      this.end = { revision: applied.at(-1)!.revision + 1, sub: 0 };
       return;
     }
     for (;;) {
@@ -122,24 +138,7 @@ export class WatchHub {
         this.end = { revision: this.kv.revision() + 1, sub: 0 };
         return;
       }
-      for (const [i, event] of page.events.entries()) {
-        const next = { revision: event.revision, sub: event.sub + 1 };
-        const revisionEnd = page.ends[i]!;
-        for (const w of this.watches) {
-          // A watch that turned live with its cursor ahead of this change (a start beyond the
-          // node's revision, a resume on a lagging replica, one added during this dispatch) has
-          // it already or asked to start later.
-          if (!w.live || before(event, w.cursor) || !matches(w.filter, event.kv.key)) continue;
-          w.lastSent = Date.now();
-          if (!w.sink.event(event, revisionEnd)) {
-            // Full: this watch reads the log itself from the next change, once the sink drains.
-            w.live = false;
-            w.cursor = next;
-            this.startCatchUp(w, true);
-          }
-        }
-        this.end = next;
-      }
+      this.offer(page.events, page.ends);
       if (!page.more) {
         // A revision's changes are applied together, so at the end of the log the last revision
         // is complete: the next change can only be at a later one. (Keeps the cursor clear of a
@@ -147,6 +146,42 @@ export class WatchHub {
         this.end = { revision: page.revision + 1, sub: 0 };
         return;
       }
+    }
+  }
+
+  /** Whether `events` start where the last dispatch ended and end at the store's revision. */
+  private isTheRestOfTheLog(events: readonly ChangeEvent[]): boolean {
+    const first = events[0];
+    const last = events.at(-1);
+    return (
+      first !== undefined &&
+      last !== undefined &&
+      first.revision === this.end.revision &&
+      first.sub === this.end.sub &&
+      last.revision === this.kv.revision() &&
+      this.kv.compactedRevision() < first.revision
+    );
+  }
+
+  /** Offers `events` (the next ones of the log, in order) to the live watches. */
+  private offer(events: readonly ChangeEvent[], ends: readonly boolean[]): void {
+    for (const [i, event] of events.entries()) {
+      const next = { revision: event.revision, sub: event.sub + 1 };
+      const revisionEnd = ends[i]!;
+      for (const w of this.watches) {
+        // A watch that turned live with its cursor ahead of this change (a start beyond the
+        // node's revision, a resume on a lagging replica, one added during this dispatch) has
+        // it already or asked to start later.
+        if (!w.live || before(event, w.cursor) || !matches(w.filter, event.kv.key)) continue;
+        w.lastSent = Date.now();
+        if (!w.sink.event(event, revisionEnd)) {
+          // Full: this watch reads the log itself from the next change, once the sink drains.
+          w.live = false;
+          w.cursor = next;
+          this.startCatchUp(w, true);
+        }
+      }
+      this.end = next;
     }
   }
 
@@ -212,11 +247,7 @@ export class WatchHub {
     if (read.compacted) return read;
     const more = read.events.length > PAGE;
     const events = more ? read.events.slice(0, PAGE) : read.events;
-    const lookahead = more ? read.events[PAGE] : undefined;
-    const ends = events.map((e, i) => {
-      const after = events[i + 1] ?? lookahead;
-      return after?.revision !== e.revision;
-    });
+    const ends = revisionEnds(events, more ? read.events[PAGE] : undefined);
     return { compacted: false, events, ends, more, revision: read.revision };
   }
 
