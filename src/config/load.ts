@@ -97,6 +97,7 @@ export function loadNodeConfig(options: LoadNodeConfigOptions): NodeConfig {
     stateFile:
       settings['state-file'] === undefined ? undefined : resolve(options.cwd, settings['state-file'].value),
     snapshotCompression: need('snapshot-compression'),
+    snapshotConcurrency: need('snapshot-concurrency'),
     clientAuth: need('client-auth'),
     configFile,
   };

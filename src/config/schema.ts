@@ -175,6 +175,7 @@ export const SETTING_SCHEMAS = {
   'state-file': text('a file path'),
   'client-auth': oneOf(CLIENT_AUTH_MODES),
   'snapshot-compression': integer(-1).pipe(z.number().max(9, { error: 'expected at most 9' })),
+  'snapshot-concurrency': integer(1),
 } as const satisfies Readonly<Record<SettingKey, z.ZodType>>;
 
 /** The typed value of each setting. */

@@ -28,6 +28,7 @@ export const SETTING_KEYS = [
   'stale-after',
   'state-file',
   'snapshot-compression',
+  'snapshot-concurrency',
   'client-auth',
 ] as const;
 
@@ -233,6 +234,13 @@ const ROWS: Readonly<Record<SettingKey, Row>> = {
     default: 1,
     description:
       'Primaries: gzip level of the snapshots served to secondaries (-1: not compressed). Level 1 gets most of the size down for a fraction of the CPU of higher levels.',
+  },
+  'snapshot-concurrency': {
+    placeholder: 'n',
+    type: 'integer ≥ 1',
+    default: 2,
+    description:
+      'Primaries: snapshots served at once (GET /v1/snapshot: secondary bootstraps and backups); more get 503 SNAPSHOT_BUSY with Retry-After, and a secondary tries the next primary. Each one is a worker thread reading the whole state.',
   },
   'client-auth': {
     placeholder: 'none|secret',

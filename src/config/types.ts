@@ -55,6 +55,8 @@ export interface NodeConfig {
   readonly stateFile: string | undefined;
   /** gzip level -1 (off) … 9 */
   readonly snapshotCompression: number;
+  /** GET /v1/snapshot served at once; more are refused with SNAPSHOT_BUSY. */
+  readonly snapshotConcurrency: number;
   /** `secret`: client requests must carry `authorization: Bearer <secret>` (secret is then set). */
   readonly clientAuth: 'none' | 'secret';
   /** Absolute path of the YAML file read, if any. */

@@ -255,6 +255,7 @@ export class ConclaveNode implements NodeView {
       file: this.storage.file,
       readBarrier,
       compression: config.snapshotCompression,
+      concurrency: config.snapshotConcurrency,
     });
     registerRegistryRoutes(this.app, {
       kv: this.kv,

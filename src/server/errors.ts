@@ -35,6 +35,7 @@ export const ERROR_STATUS = {
   NOT_SYNCED: 503,
   STALE: 503,
   SNAPSHOT_FAILED: 503,
+  SNAPSHOT_BUSY: 503,
   FORWARD_FAILED: 502,
   TIMEOUT: 504,
   // Membership administration.

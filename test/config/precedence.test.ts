@@ -31,6 +31,7 @@ describe('config - defaults', () => {
       joinTimeoutMs: 10_000,
       stateFile: undefined,
       snapshotCompression: 1,
+      snapshotConcurrency: 2,
       clientAuth: 'none',
       configFile: undefined,
     });

@@ -1,7 +1,8 @@
 // GET /v1/snapshot over a real process: the snapshot is produced by a worker thread on a read
 // connection of its own and streamed, with its size and SHA-256 as HTTP trailers. Writes go on
 // while a reader holds the stream half-read, and the snapshot is exactly the state at the
-// revision it announced; a reader that goes away ends it without harm.
+// revision it announced; a reader that goes away ends it without harm; past snapshot-concurrency
+// a request is refused with SNAPSHOT_BUSY until one ends.
 import { createHash, randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { request } from 'undici';
@@ -33,7 +34,7 @@ describe('GET /v1/snapshot (real process)', () => {
   let url: string;
 
   beforeAll(async () => {
-    cluster = await ProcessCluster.create(1, ['--snapshot-compression', '-1']);
+    cluster = await ProcessCluster.create(1, ['--snapshot-compression', '-1', '--snapshot-concurrency', '1']);
     cluster.startAll();
     await cluster.waitReady();
     url = cluster.nodes[0]!.url;
@@ -113,5 +114,21 @@ describe('GET /v1/snapshot (real process)', () => {
     );
     // The keys loaded, snap/new, and the node's member record.
     expect(Number(again.headers['x-conclave-key-count'])).toBe(KEYS + 2);
+  });
+
+  it('serves snapshot-concurrency snapshots at once: one more gets 503 SNAPSHOT_BUSY until one ends', async () => {
+    const held = await request(`${url}/v1/snapshot`, { highWaterMark: 16 * 1024 });
+    expect(held.statusCode).toBe(200);
+    const busy = await http(`${url}/v1/snapshot`);
+    expect(busy.status).toBe(503);
+    expect((busy.body as { error: { code: string } }).error.code).toBe('SNAPSHOT_BUSY');
+    expect(busy.headers['retry-after']).toBe('1');
+    // Reads and writes are not affected.
+    expect((await http(`${url}/v1/kv/snap/00001`)).status).toBe(200);
+    await held.body.dump();
+    await sleep(100);
+    const next = await request(`${url}/v1/snapshot`);
+    expect(next.statusCode).toBe(200);
+    await next.body.dump();
   });
 });

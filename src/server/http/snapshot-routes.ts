@@ -39,6 +39,8 @@ export interface SnapshotRouteDeps {
   readBarrier(): Promise<void>;
   /** gzip level, -1 for none. */
   readonly compression: number;
+  /** Snapshots served at once; more are refused with SNAPSHOT_BUSY (503, Retry-After). */
+  readonly concurrency: number;
 }
 
 /** The whole snapshot read into memory, with its totals known. */
@@ -67,8 +69,21 @@ async function held(snapshot: SnapshotStream): Promise<SnapshotStream> {
  * what a client saw; then a worker thread streams it, so Raft never waits on a large state.
  */
 export function registerSnapshotRoutes(app: FastifyInstance, deps: SnapshotRouteDeps): void {
+  /** Snapshots being served: each holds a worker thread reading the whole state. */
+  let serving = 0;
   app.get('/v1/snapshot', async (request, reply) => {
     const { history, digest } = parse(query, request.query, 'query');
+    if (serving >= deps.concurrency) {
+      throw new ServerError(
+        'SNAPSHOT_BUSY',
+        `this node is serving ${serving} snapshots already (snapshot-concurrency): retry later or ask another primary`,
+      );
+    }
+    // Released when the exchange ends, however it ends (sent, failed, or the reader gone).
+    serving++;
+    reply.raw.once('close', () => {
+      serving--;
+    });
     let snapshot: SnapshotStream;
     try {
       // The worker starts while the ReadIndex round runs, and reads once it is done.
