@@ -74,11 +74,29 @@ function positiveInteger(n: number, what: string): number {
   return n;
 }
 
+/** A grant (`ttl` set) or a revoke (`ttl` undefined), numbered by KvStore.leasesVersion(). */
+export interface LeaseChange {
+  readonly version: number;
+  readonly id: number;
+  readonly ttl: number | undefined;
+}
+
+/** Lease changes kept for KvStore.leaseChangesSince (at least; up to twice as many). */
+const LEASE_JOURNAL_KEEP = 10_000;
+
 export class KvStore {
   private readonly s: Statements;
   private readonly retention: RequestRetention;
   /** Runs a function in a transaction, or in a savepoint when one is open already. */
   private readonly transaction: Database.Transaction<(fn: () => unknown) => unknown>;
+  /**
+   * Bumped whenever the set of leases changes (a grant or revoke applied; a restore), with the
+   * last changes kept in `leaseJournal` (not after a restore), so that the leader's lessor can
+   * follow grants and revokes without reading every lease again. In memory only: a grant whose
+   * transaction is rolled back stays in the journal (a lease the lessor then revokes in vain).
+   */
+  private leaseTableVersion = 0;
+  private leaseJournal: LeaseChange[] = [];
 
   /** Creates the kv_ tables if absent. The handle should be in WAL mode with synchronous=FULL. */
   constructor(
@@ -144,6 +162,7 @@ export class KvStore {
   restore(bytes: Uint8Array, replica = false, progress?: RestoreProgress): void {
     this.requireTransaction('restore');
     const buf = checkSnapshotEnvelope(bytes);
+    this.leasesReplaced();
     this.transaction(() => {
       const meta = installSnapshot(this.s, buf, replica, progress);
       writeMeta(this.s, meta);
@@ -218,6 +237,7 @@ export class KvStore {
   beginReplicaLoad(options: { unserved?: boolean } = {}): ReplicaLoader {
     const inPlace = options.unserved === true && this.isEmpty();
     return new ReplicaLoader(this.db, inPlace, (header, requestCount) => {
+      this.leasesReplaced();
       this.transaction(() => {
         if (!inPlace) {
           for (const table of SNAPSHOT_TABLES) {
@@ -286,6 +306,36 @@ export class KvStore {
   /** Every lease's id and TTL, in id order (cheap: no key counts). */
   leaseTtls(): [id: number, ttl: number][] {
     return this.s.dumpLeases.all();
+  }
+
+  /** Changes whenever the set of leases changes. */
+  leasesVersion(): number {
+    return this.leaseTableVersion;
+  }
+
+  /**
+   * The grants (`ttl` set) and revokes (`ttl` undefined) applied since `version`, in order; undefined
+   * when they are no longer all known (long ago, or a restore since): read every lease then.
+   */
+  leaseChangesSince(version: number): readonly LeaseChange[] | undefined {
+    if (version === this.leaseTableVersion) return [];
+    const first = this.leaseJournal[0];
+    if (first === undefined || first.version > version + 1 || version > this.leaseTableVersion)
+      return undefined;
+    return this.leaseJournal.slice(version + 1 - first.version);
+  }
+
+  private leaseChanged(id: number, ttl: number | undefined): void {
+    this.leaseTableVersion++;
+    this.leaseJournal.push({ version: this.leaseTableVersion, id, ttl });
+    if (this.leaseJournal.length > 2 * LEASE_JOURNAL_KEEP) {
+      this.leaseJournal = this.leaseJournal.slice(-LEASE_JOURNAL_KEEP);
+    }
+  }
+
+  private leasesReplaced(): void {
+    this.leaseTableVersion++;
+    this.leaseJournal = [];
   }
 
   /** Leases in id order, after `afterId` (0 for the first page), at most `limit`. */
@@ -366,6 +416,7 @@ export class KvStore {
       case 'leaseGrant':
         try {
           const granted = grantLease(this.s, cmd, index);
+          this.leaseChanged(granted.id, granted.ttl);
           return { type: 'leaseGrant', revision: meta.revision, ...granted };
         } catch (err) {
           return errorResult(err);
@@ -379,6 +430,7 @@ export class KvStore {
           return errorResult(err);
         }
         meta.revision = writer.revisionAfter();
+        this.leaseChanged(cmd.id, undefined);
         return { type: 'leaseRevoke', revision: meta.revision, id: cmd.id, deleted };
       }
     }

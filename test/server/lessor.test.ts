@@ -1,6 +1,6 @@
 // The Lessor's decisions with a fake clock, against a real KvStore.
 import { pino } from 'pino';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { ApplyResult, Command } from '../../src/kv/index.js';
 import { Lessor } from '../../src/server/lease/lessor.js';
 import { Harness } from '../kv/helpers.js';
@@ -80,5 +80,58 @@ describe('Lessor', () => {
     lessor.tick(1_000);
     expect(lessor.keepAlive(1, 1_010)).toBeUndefined();
     expect(lessor.keepAlive(99, 1_010)).toBeUndefined();
+  });
+
+  it("follows grants and revokes through the store's journal; reads every lease only when it must", () => {
+    const { h, lessor, proposed } = setup();
+    const ticks = (from: number, to: number): void => {
+      for (let t = from; t <= to; t += 250) lessor.tick(t);
+    };
+    h.ok({ type: 'leaseGrant', id: 1, ttl: 600 });
+    const reads = vi.spyOn(h.kv, 'leaseTtls');
+    ticks(0, 4_750);
+    expect(reads).toHaveBeenCalledTimes(1);
+    h.ok({ type: 'leaseGrant', id: 2, ttl: 1 });
+    ticks(5_000, 5_000);
+    expect(lessor.remainingMs(2, 5_000)).toBe(1_000);
+    ticks(5_250, 6_000);
+    expect(revokes(proposed)).toEqual([2]);
+    // The revoke is applied: the lease is forgotten, still without reading every lease.
+    ticks(6_250, 6_250);
+    expect(lessor.remainingMs(2, 6_250)).toBeUndefined();
+    expect(lessor.remainingMs(1, 6_250)).toBeGreaterThan(0);
+    expect(reads).toHaveBeenCalledTimes(1);
+    // A restore replaces every lease at once: read them all.
+    h.inTransaction(() => {
+      h.kv.restore(h.kv.serialize());
+    });
+    ticks(6_500, 6_500);
+    expect(reads).toHaveBeenCalledTimes(2);
+    // And once a minute whatever happens, as a safety net.
+    ticks(6_750, 66_250);
+    expect(reads).toHaveBeenCalledTimes(2);
+    ticks(66_500, 66_500);
+    expect(reads).toHaveBeenCalledTimes(3);
+    expect(revokes(proposed)).toEqual([2]);
+  });
+
+  it('the journal of lease changes gives exactly the grants and revokes since a version', () => {
+    const { h } = setup();
+    const v0 = h.kv.leasesVersion();
+    h.ok({ type: 'leaseGrant', id: 7, ttl: 5 });
+    h.ok({ type: 'leaseGrant', id: 8, ttl: 9 });
+    h.apply({ type: 'leaseGrant', id: 8, ttl: 9 }); // refused (exists): no change
+    h.ok({ type: 'leaseRevoke', id: 7 });
+    expect(h.kv.leaseChangesSince(v0)?.map((c) => [c.id, c.ttl])).toEqual([
+      [7, 5],
+      [8, 9],
+      [7, undefined],
+    ]);
+    expect(h.kv.leaseChangesSince(v0 + 2)?.map((c) => c.id)).toEqual([7]);
+    expect(h.kv.leaseChangesSince(h.kv.leasesVersion())).toEqual([]);
+    h.inTransaction(() => {
+      h.kv.restore(h.kv.serialize());
+    });
+    expect(h.kv.leaseChangesSince(v0)).toBeUndefined();
   });
 });

@@ -14,6 +14,11 @@ export const LESSOR_TICK_MS = 250;
 const STALL_MS = 2_000;
 /** A revoke still unconfirmed after this long is proposed again. */
 const REVOKE_RETRY_MS = 2_000;
+/**
+ * Every lease is read again at least this often: a safety net (grants and revokes are normally
+ * followed through the store's lease journal). 100,000 leases take 0.1–0.2 s to read.
+ */
+const FULL_SYNC_MS = 60_000;
 /** Revokes proposed per tick at most, so a mass expiry does not flood the log at once. */
 const MAX_REVOKES_PER_TICK = 200;
 
@@ -32,6 +37,9 @@ export class Lessor {
   private readonly revoking = new Map<number, number>();
   private leading = false;
   private lastTick = 0;
+  /** The store's lease version at the last read of every lease, and when that was. */
+  private syncedVersion = -1;
+  private syncedAt = 0;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly deps: LessorDeps) {}
@@ -80,6 +88,7 @@ export class Lessor {
     if (!this.leading) {
       this.leading = true;
       this.deadlines.clear();
+      this.syncedVersion = -1;
       this.sync(now);
       if (this.deadlines.size > 0) {
         this.deps.logger.info(
@@ -99,8 +108,29 @@ export class Lessor {
     this.expire(now);
   }
 
-  /** Picks up leases granted (full TTL from now) and forgets revoked ones. */
+  /**
+   * Picks up leases granted (full TTL from now) and forgets revoked ones: from the store's
+   * journal of lease changes since the last sync, or, when it does not reach back that far (and
+   * every FULL_SYNC_MS), by reading every lease: 100,000 session leases took 0.1–0.2 s to read,
+   * which every 250 ms kept the leader half busy.
+   */
   private sync(now: number): void {
+    const kv = this.deps.kv;
+    const changes = kv.leaseChangesSince(this.syncedVersion);
+    if (changes !== undefined && now - this.syncedAt < FULL_SYNC_MS) {
+      for (const change of changes) {
+        if (change.ttl === undefined) {
+          this.deadlines.delete(change.id);
+          this.revoking.delete(change.id);
+        } else if (!this.deadlines.has(change.id)) {
+          this.deadlines.set(change.id, now + change.ttl * 1000);
+        }
+      }
+      this.syncedVersion = changes.at(-1)?.version ?? this.syncedVersion;
+      return;
+    }
+    this.syncedVersion = kv.leasesVersion();
+    this.syncedAt = now;
     const live = new Set<number>();
     for (const [id, ttl] of this.deps.kv.leaseTtls()) {
       live.add(id);
