@@ -92,8 +92,9 @@ export class KvStore {
   /**
    * Bumped whenever the set of leases changes (a grant or revoke applied; a restore), with the
    * last changes kept in `leaseJournal` (not after a restore), so that the leader's lessor can
-   * follow grants and revokes without reading every lease again. In memory only: a grant whose
-   * transaction is rolled back stays in the journal (a lease the lessor then revokes in vain).
+   * follow grants and revokes without reading every lease again. In memory only, and written as
+   * commands apply: a change whose transaction is then rolled back (the node stops when a Ready
+   * fails to persist) stays in it; the lessor's periodic full read mends what that leaves.
    */
   private leaseTableVersion = 0;
   private leaseJournal: LeaseChange[] = [];

@@ -41,7 +41,7 @@ export interface FetchedSnapshot {
 }
 
 /** A primary's answer to GET /v1/snapshot, its body possibly still arriving. */
-export interface SnapshotResponse {
+interface SnapshotResponse {
   readonly statusCode: number;
   readonly headers: IncomingHttpHeaders;
   /** The trailers: complete once the body has ended. */
@@ -50,7 +50,7 @@ export interface SnapshotResponse {
 }
 
 /** Sends GET /v1/snapshot; resolves with the response once its headers are in. */
-export function openSnapshot(
+function openSnapshot(
   baseUrl: string,
   headers: Readonly<Record<string, string>>,
   signal: AbortSignal,

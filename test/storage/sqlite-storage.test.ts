@@ -98,14 +98,19 @@ describe('storage - sqlite', () => {
     storage.close();
   });
 
-  it('compacts the log and serves a snapshot of the applied state', () => {
-    const dir = tempDir();
-    const { storage } = open(dir);
+  /** A one-node store with 20 entries applied and its log compacted up to 5 behind. */
+  function compacted(): { storage: SqliteRaftStorage; applied: number } {
+    const { storage } = open(tempDir());
     const node = startNode(storage);
     for (let i = 0; i < 20; i++) node.propose(new TextEncoder().encode(`v${i}`));
     drive(node, storage);
     const applied = storage.appliedIndex();
     storage.compact(applied - 5);
+    return { storage, applied };
+  }
+
+  it('compacts the log and serves a snapshot of the applied state', () => {
+    const { storage, applied } = compacted();
     expect(storage.firstIndex()).toBe(applied - 4);
     expect(storage.term(applied - 6)).toBeUndefined();
     const snap = storage.snapshot()!;
@@ -116,13 +121,7 @@ describe('storage - sqlite', () => {
   });
 
   it('with a producer, answers "not ready" while a snapshot is produced, once, then serves it', async () => {
-    const dir = tempDir();
-    const { storage } = open(dir);
-    const node = startNode(storage);
-    for (let i = 0; i < 20; i++) node.propose(new TextEncoder().encode(`v${i}`));
-    drive(node, storage);
-    const applied = storage.appliedIndex();
-    storage.compact(applied - 5);
+    const { storage, applied } = compacted();
     const made = {
       meta: { index: applied, term: 1, conf: { voters: ['n1'], learners: [] } },
       data: new Uint8Array([1]),
