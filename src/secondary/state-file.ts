@@ -49,7 +49,7 @@ export function writeStateFile(db: Database.Database, kv: KvStore, file: string)
 }
 
 /** Writes `chunks` to `file.tmp`, fsyncs it and renames it over `file`. */
-export function writeAtomically(file: string, chunks: Iterable<Uint8Array>): void {
+function writeAtomically(file: string, chunks: Iterable<Uint8Array>): void {
   const tmp = `${file}.tmp`;
   const fd = openSync(tmp, 'w');
   try {
