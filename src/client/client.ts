@@ -87,6 +87,25 @@ export interface SnapshotOptions extends CallOptions {
   readonly onProgress?: (received: number, total: number) => void;
 }
 
+export interface SnapshotStreamOptions extends SnapshotOptions {
+  /**
+   * Where the node sends the size and digest. `trailer` (the default): after the bytes, so
+   * neither the node nor the client holds the snapshot whole; a proxy that drops HTTP trailers
+   * makes the download fail with BAD_RESPONSE (`details.digestMissing`). `header`: before them,
+   * which costs the node memory for the whole snapshot.
+   */
+  readonly digest?: 'trailer' | 'header';
+}
+
+/** A snapshot written out by `snapshotTo`: what it is, and its size and SHA-256 as checked. */
+export interface SnapshotWritten {
+  readonly size: number;
+  readonly revision: number;
+  readonly keyCount: number;
+  readonly sha256: string;
+  readonly endpoint: string;
+}
+
 export interface SnapshotAnswer {
   /** The snapshot in Conclave's checksummed format (`conclave snapshot restore` reads it). */
   readonly bytes: Uint8Array;
@@ -409,11 +428,41 @@ export class ConclaveClient {
 
   /** Downloads the state (a backup with `history: true`), checking its size and SHA-256. */
   async snapshot(options: SnapshotOptions = {}): Promise<SnapshotAnswer> {
+    const chunks: Buffer[] = [];
+    // Size and digest as headers: a backup often goes through a load balancer, and proxies may
+    // drop HTTP trailers. (The client holds the snapshot whole anyway.)
+    const written = await this.snapshotTo(
+      (chunk) => {
+        chunks.push(chunk);
+      },
+      { ...options, digest: 'header' },
+    );
+    return {
+      bytes: new Uint8Array(Buffer.concat(chunks)),
+      revision: written.revision,
+      keyCount: written.keyCount,
+      sha256: written.sha256,
+      endpoint: written.endpoint,
+    };
+  }
+
+  /**
+   * Streams the state to `write` (the uncompressed bytes in order; each call awaited before the
+   * next piece is read) and checks its size and SHA-256 at the end: the caller must not trust
+   * what it wrote until this resolves. Nothing is held whole, on the node or here, unless
+   * `digest: 'header'` is asked for.
+   */
+  async snapshotTo(
+    write: (chunk: Buffer) => Promise<void> | void,
+    options: SnapshotStreamOptions = {},
+  ): Promise<SnapshotWritten> {
+    const query = [
+      ...(options.digest === 'header' ? ['digest=header'] : []),
+      ...(options.history === true ? ['history=true'] : []),
+    ];
     const call = {
       method: 'GET' as const,
-      // Size and digest as headers: a backup often goes through a load balancer, and proxies
-      // may drop HTTP trailers. (The client holds the snapshot whole anyway.)
-      path: `/v1/snapshot?digest=header${options.history === true ? '&history=true' : ''}`,
+      path: `/v1/snapshot${query.length > 0 ? `?${query.join('&')}` : ''}`,
       target: 'any' as const,
       signal: options.signal,
       requestTimeoutMs: 120_000,
@@ -432,21 +481,23 @@ export class ConclaveClient {
       return typeof v === 'string' ? v : '';
     };
     const announced = Number(header('x-conclave-snapshot-bytes'));
-    const bad = (message: string): ConclaveError =>
-      new ConclaveError('BAD_RESPONSE', `${answer.endpoint}: ${message}`, { endpoint: answer.endpoint });
+    const bad = (message: string, details: Record<string, unknown> = {}): ConclaveError =>
+      new ConclaveError('BAD_RESPONSE', `${answer.endpoint}: ${message}`, {
+        endpoint: answer.endpoint,
+        details,
+      });
     const source: AsyncIterable<Buffer> =
       header('content-encoding') === 'gzip'
         ? // pipeline, not pipe: a cut or aborted download must fail the loop, not stall it.
           pipeline(answer.body, createGunzip({ chunkSize: 1 << 20 }), () => undefined)
         : (answer.body as AsyncIterable<Buffer>);
-    const chunks: Buffer[] = [];
     let received = 0;
     const hash = createHash('sha256');
     try {
       for await (const chunk of source) {
-        chunks.push(chunk);
         hash.update(chunk);
         received += chunk.length;
+        await write(chunk);
         // 0 when the size is only known at the end.
         options.onProgress?.(received, Number.isSafeInteger(announced) ? announced : 0);
       }
@@ -456,12 +507,17 @@ export class ConclaveClient {
     }
     const total = Number(header('x-conclave-snapshot-bytes'));
     const expected = header('x-conclave-snapshot-sha256');
-    if (expected === '') throw bad('snapshot came without x-conclave-snapshot-sha256 (cut short?)');
+    if (expected === '') {
+      throw bad(
+        'snapshot came without x-conclave-snapshot-sha256 (cut short, or a proxy dropped the HTTP trailers: ask with digest "header")',
+        { digestMissing: true },
+      );
+    }
     if (received !== total) throw bad(`snapshot has ${received} bytes, the node says ${total}`);
     const sha256 = hash.digest('hex');
     if (sha256 !== expected) throw bad('snapshot digest does not match x-conclave-snapshot-sha256');
     return {
-      bytes: new Uint8Array(Buffer.concat(chunks)),
+      size: received,
       revision: Number(header('x-conclave-revision')),
       keyCount: Number(header('x-conclave-key-count')),
       sha256,

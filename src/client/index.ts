@@ -11,6 +11,8 @@ export type {
   ReadOptions,
   SnapshotAnswer,
   SnapshotOptions,
+  SnapshotStreamOptions,
+  SnapshotWritten,
   TxnRequest,
   WriteOptions,
 } from './client.js';
