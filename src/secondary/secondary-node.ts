@@ -6,7 +6,7 @@ import type { NodeConfig } from '../config/index.js';
 import { KvStore } from '../kv/index.js';
 import { ServerError } from '../server/errors.js';
 import { createApp } from '../server/http/app.js';
-import { authorizationHeader, requireClientSecret } from '../server/http/client-auth.js';
+import { authorizationHeader, clientSecretOf, requireClientSecret } from '../server/http/client-auth.js';
 import { forwardToPrimary } from '../server/http/forward.js';
 import { registerKvRoutes } from '../server/http/kv-routes.js';
 import { registerWatchRoutes } from '../server/http/watch-routes.js';
@@ -67,7 +67,7 @@ export class SecondaryNode {
     this.hub = new WatchHub(this.kv);
     this.sync = new ReplicaSync({
       joinUrls: config.join,
-      headers: authorizationHeader(clientSecret(config)),
+      headers: authorizationHeader(clientSecretOf(config)),
       retries: config.joinRetries,
       timeoutMs: config.joinTimeoutMs,
       kv: this.kv,
@@ -78,7 +78,7 @@ export class SecondaryNode {
     this.loadStateFile();
 
     this.app = createApp({ logger, maxRequestBytes: config.maxRequestBytes });
-    requireClientSecret(this.app, clientSecret(config));
+    requireClientSecret(this.app, clientSecretOf(config));
     this.app.addHook('onResponse', (_request, _reply, done) => {
       this.requests++;
       done();
@@ -110,7 +110,7 @@ export class SecondaryNode {
     this.registry = new MemberRegistry({
       name: config.name,
       localUrl: localUrlOf(config.listen),
-      headers: authorizationHeader(clientSecret(config)),
+      headers: authorizationHeader(clientSecretOf(config)),
       intervalMs: config.memberHeartbeatIntervalMs,
       describe: () => ({
         name: config.name,
@@ -325,9 +325,4 @@ export class SecondaryNode {
     });
     return this.saving;
   }
-}
-
-/** The secret client requests must present, when client-auth is on. */
-function clientSecret(config: NodeConfig): string | undefined {
-  return config.clientAuth === 'secret' ? config.secret : undefined;
 }

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import type { NodeConfig } from '../config/index.js';
+import { authorizationHeader, clientSecretOf } from '../server/http/client-auth.js';
 import { SnapshotPrefetch } from './snapshot-fetch.js';
 
 /**
@@ -11,7 +12,5 @@ export function snapshotPrefetchFor(config: NodeConfig): SnapshotPrefetch | unde
   const url = config.join[0];
   if (url === undefined) return undefined;
   if (config.stateFile !== undefined && existsSync(config.stateFile)) return undefined;
-  const secret = config.clientAuth === 'secret' ? config.secret : undefined;
-  const headers: Record<string, string> = secret === undefined ? {} : { authorization: `Bearer ${secret}` };
-  return new SnapshotPrefetch(url, headers, config.joinTimeoutMs);
+  return new SnapshotPrefetch(url, authorizationHeader(clientSecretOf(config)), config.joinTimeoutMs);
 }

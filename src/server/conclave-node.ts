@@ -10,7 +10,7 @@ import { raftSnapshotProducer } from './snapshot/raft-snapshot.js';
 import { PeerTransport } from '../transport/peer-transport.js';
 import { ServerError } from './errors.js';
 import { createApp } from './http/app.js';
-import { authorizationHeader, requireClientSecret } from './http/client-auth.js';
+import { authorizationHeader, clientSecretOf, requireClientSecret } from './http/client-auth.js';
 import { forwardToLeader } from './http/forward.js';
 import { registerHealthRoutes } from './http/health-routes.js';
 import { registerKvRoutes } from './http/kv-routes.js';
@@ -74,7 +74,7 @@ export class ConclaveNode implements NodeView {
     this.name = config.name;
     this.logger = logger;
     this.liveWithinMs = Math.max(3_000, config.heartbeatIntervalMs * 15);
-    this.clientSecret = config.clientAuth === 'secret' ? config.secret : undefined;
+    this.clientSecret = clientSecretOf(config);
     const members =
       config.initialCluster.length > 0
         ? config.initialCluster

@@ -1,23 +1,17 @@
 // Backup and restore: a snapshot saved from a running cluster, restored with `conclave snapshot
 // restore` into the data directories of a new cluster, gives the same state; bad restores change
 // nothing.
-import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from '../../src/index.js';
 import type { ConclaveClient, KeyValue } from '../../src/index.js';
 import { ProcessCluster } from '../server/process-cluster.js';
+import { runCli } from './helpers.js';
 
-const BIN = resolve(import.meta.dirname, '../../bin/conclave');
-
-function conclave(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    execFile(process.execPath, [BIN, ...args], { timeout: 60_000 }, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
-      done({ code, stdout, stderr });
-    });
-  });
+/** `conclave ...args` run to completion (a backup or restore may take a while). */
+function conclave(args: readonly string[]): ReturnType<typeof runCli> {
+  return runCli(args, { timeoutMs: 60_000 });
 }
 
 /** The user's keys (member records are rewritten by each cluster's own nodes). */

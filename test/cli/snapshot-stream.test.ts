@@ -2,26 +2,20 @@
 // size and digest from the trailers at the end, so neither the node nor the client holds the
 // snapshot whole; behind a proxy that drops HTTP trailers it fails with `digestMissing`, and
 // `conclave snapshot save` then asks for the digest up front and still writes a good backup.
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, request } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConclaveError, createClient } from '../../src/index.js';
 import { ProcessCluster } from '../server/process-cluster.js';
+import { runCli } from './helpers.js';
 
-const BIN = resolve(import.meta.dirname, '../../bin/conclave');
-
-function conclave(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    execFile(process.execPath, [BIN, ...args], { timeout: 60_000 }, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
-      done({ code, stdout, stderr });
-    });
-  });
+/** `conclave ...args` run to completion (a backup or restore may take a while). */
+function conclave(args: readonly string[]): ReturnType<typeof runCli> {
+  return runCli(args, { timeoutMs: 60_000 });
 }
 
 /** A reverse proxy that passes status, headers and body, and drops the trailers. */

@@ -4,6 +4,7 @@
 
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import type { NodeConfig } from '../../config/index.js';
 import { ServerError } from '../errors.js';
 
 /** Paths answered without a token: health checks and the peer stream (authenticated itself). */
@@ -11,6 +12,11 @@ const OPEN_PATHS =
   /^\/(api\/leader-check(\/[^/?]*)?|api\/raft-health|health|api\/ping|raft\/v1\/stream)(\?|$)/;
 
 /** The header internal callers (forwards, secondaries, the member registry) add when it is on. */
+/** The secret client requests must present: the cluster secret when client-auth is on. */
+export function clientSecretOf(config: Pick<NodeConfig, 'clientAuth' | 'secret'>): string | undefined {
+  return config.clientAuth === 'secret' ? config.secret : undefined;
+}
+
 export function authorizationHeader(secret: string | undefined): Record<string, string> {
   return secret === undefined ? {} : { authorization: `Bearer ${secret}` };
 }
