@@ -28,6 +28,8 @@ export interface BenchCluster {
   /** SIGKILL; resolves once the process has exited. */
   kill(name: string): Promise<void>;
   isRunning(name: string): boolean;
+  /** The node's process id while it runs (for CPU accounting). */
+  pid(name: string): number | undefined;
   /** The name of the node that currently says it is the leader. */
   leader(timeoutMs: number): Promise<string>;
   /** Resolves once the node reports itself healthy (in touch with a leader). */

@@ -15,6 +15,8 @@ export interface LoadSpec {
   /** The requests to pick from, uniformly at random. */
   readonly requests: readonly WriteRequest[];
   readonly acknowledged: (status: number) => boolean;
+  /** Called when the measured window starts and when it ends (e.g. to read CPU time). */
+  readonly onWindow?: (edge: 'start' | 'end') => void;
 }
 
 export interface LoadResult {
@@ -81,6 +83,16 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
     }
   };
 
+  // Each edge is reported exactly once, in order, even if the workers end before a timer fires.
+  let edgesReported = 0;
+  const reportEdge = (): void => {
+    spec.onWindow?.(edgesReported === 0 ? 'start' : 'end');
+    edgesReported++;
+  };
+  const windowTimers = [
+    setTimeout(reportEdge, spec.warmupMs),
+    setTimeout(reportEdge, spec.warmupMs + spec.measureMs),
+  ];
   try {
     await Promise.all(
       Array.from({ length: spec.concurrency }, () => {
@@ -90,6 +102,8 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
       }),
     );
   } finally {
+    for (const t of windowTimers) clearTimeout(t);
+    while (edgesReported < 2) reportEdge();
     await pool.destroy();
   }
 

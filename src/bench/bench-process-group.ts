@@ -34,6 +34,11 @@ export abstract class ProcessGroup<N extends BenchNode> {
     return this.procs.get(name)?.running ?? false;
   }
 
+  pid(name: string): number | undefined {
+    const proc = this.procs.get(name);
+    return proc?.running === true ? proc.child.pid : undefined;
+  }
+
   async leader(timeoutMs: number): Promise<string> {
     return pollUntil(`a ${this.system} leader\n${this.logs()}`, timeoutMs, async () => {
       for (const n of this.nodes) {

@@ -6,15 +6,19 @@
 // 3. Bootstrap: the primaries hold K keys of V bytes; a new secondary is started and timed from
 //    spawn to its first answered read (and to /health ready), with its snapshot size.
 import { setMaxListeners } from 'node:events';
+import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Pool, request } from 'undici';
 import { ConclaveCluster, node } from './bench-cluster.js';
 import { freePorts, installCleanup, pollUntil, runBench, sleep, TrackedProcess } from './bench-procs.js';
+import { CpuWindow } from './cpu-time.js';
 
 const USAGE = `usage: node dist/bench/secondaries.js [options]
   --secondaries N   secondaries for the propagation run (default 20)
   --rate N          writes per second (default 1000)
   --seconds N       measured seconds (default 10)
+  --connections N   connections the writes are sent over (default 64: enough to offer the rate
+                    even when each write takes tens of milliseconds)
   --keys N          keys for the bootstrap run (default 100000)
   --value-bytes N   value size (default 256)`;
 
@@ -24,6 +28,7 @@ interface Options {
   secondaries: number;
   rate: number;
   seconds: number;
+  connections: number;
   keys: number;
   valueBytes: number;
 }
@@ -34,6 +39,7 @@ function options(): Options {
       secondaries: { type: 'string', default: '20' },
       rate: { type: 'string', default: '1000' },
       seconds: { type: 'string', default: '10' },
+      connections: { type: 'string', default: '64' },
       keys: { type: 'string', default: '100000' },
       'value-bytes': { type: 'string', default: '256' },
       help: { type: 'boolean', default: false },
@@ -52,6 +58,7 @@ function options(): Options {
     secondaries: n(values.secondaries, 'secondaries'),
     rate: n(values.rate, 'rate'),
     seconds: n(values.seconds, 'seconds'),
+    connections: n(values.connections, 'connections'),
     keys: n(values.keys, 'keys'),
     valueBytes: n(values['value-bytes'], 'value-bytes'),
   };
@@ -128,10 +135,21 @@ async function propagation(cluster: ConclaveCluster, o: Options): Promise<void> 
     const streams = secondaries.map((s, i) => watchArrivals(s.url, arrivals[i]!, abort.signal));
     await sleep(500);
     const leader = node(cluster, await cluster.leader(10_000)).clientUrl;
-    const pool = new Pool(leader, { connections: 16 });
+    const pool = new Pool(leader, { connections: o.connections });
     const value = 'v'.repeat(o.valueBytes);
     const acks = new Map<number, number>();
     const total = o.rate * o.seconds;
+    const pids = (procs: readonly (number | undefined)[]): number[] =>
+      procs.filter((p): p is number => p !== undefined);
+    const cpuWindow = new CpuWindow<'primaries' | 'secondaries' | 'bench'>(
+      () =>
+        new Map([
+          ['primaries', pids(cluster.nodes.map((n) => cluster.pid(n.name)))],
+          ['secondaries', pids(secondaries.map((s) => s.proc.child.pid))],
+          ['bench', [process.pid]],
+        ]),
+    );
+    cpuWindow.start();
     const start = performance.now();
     const inflight: Promise<void>[] = [];
     let failed = 0;
@@ -162,6 +180,7 @@ async function propagation(cluster: ConclaveCluster, o: Options): Promise<void> 
     }
     await Promise.all(inflight);
     const elapsed = (performance.now() - start) / 1000;
+    cpuWindow.stop();
     await sleep(1_000);
     abort.abort();
     await Promise.allSettled(streams);
@@ -192,17 +211,41 @@ async function propagation(cluster: ConclaveCluster, o: Options): Promise<void> 
     const changes = stats.reduce((n, s) => n + s.changesApplied, 0);
     process.stdout.write(
       [
-        `## Propagation: ${o.secondaries} secondaries, ${o.rate} writes/s of ${o.valueBytes}-byte values for ${o.seconds} s`,
+        `## Propagation: ${o.secondaries} secondaries, ${o.rate} writes/s of ${o.valueBytes}-byte values for ${o.seconds} s over ${o.connections} connections`,
         `writes acknowledged: ${acks.size} in ${elapsed.toFixed(1)} s (${(acks.size / elapsed).toFixed(0)}/s), failed ${failed}`,
         `ack → visible on every secondary: p50 ${quantile(delays, 0.5).toFixed(2)} ms, p99 ${quantile(delays, 0.99).toFixed(2)} ms, max ${quantile(delays, 1).toFixed(2)} ms` +
           (missing > 0 ? `; ${missing} writes not seen everywhere` : ''),
         `bytes received per change on a secondary's stream: ${(bytes / Math.max(1, changes)).toFixed(0)} (values of ${o.valueBytes} bytes, with the previous value)`,
+        cpuLine(cpuWindow, acks.size, changes),
         '',
       ].join('\n'),
     );
   } finally {
     await Promise.all(secondaries.map((s) => s.proc.kill('SIGKILL')));
   }
+}
+
+/** Where the machine's cores went while the writes were sent (Linux; "n/a" elsewhere). */
+function cpuLine(
+  w: CpuWindow<'primaries' | 'secondaries' | 'bench'>,
+  writes: number,
+  changes: number,
+): string {
+  const wall = w.wallSeconds();
+  const share = (group: 'primaries' | 'secondaries' | 'bench'): string => {
+    const seconds = w.seconds(group);
+    return seconds === undefined ? 'n/a' : `${((seconds / wall) * 100).toFixed(0)} %`;
+  };
+  const primaries = w.seconds('primaries');
+  const secondaries = w.seconds('secondaries');
+  const perWrite = primaries === undefined || writes === 0 ? 'n/a' : ((primaries / writes) * 1e6).toFixed(0);
+  const perChange =
+    secondaries === undefined || changes === 0 ? 'n/a' : ((secondaries / changes) * 1e6).toFixed(0);
+  return (
+    `CPU while writing (one core = 100 %, ${cpus().length} cores): primaries ${share('primaries')}, ` +
+    `secondaries ${share('secondaries')}, bench ${share('bench')}; ` +
+    `${perWrite} µs per write on the primaries together, ${perChange} µs per change applied on a secondary`
+  );
 }
 
 async function bootstrap(cluster: ConclaveCluster, o: Options): Promise<void> {

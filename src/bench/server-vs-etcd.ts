@@ -15,6 +15,7 @@ import { measureFailover } from './bench-failover.js';
 import type { LoadResult } from './bench-load.js';
 import { runLoad } from './bench-load.js';
 import { cleanupNow, installCleanup, runBench } from './bench-procs.js';
+import { CpuWindow } from './cpu-time.js';
 import { EtcdCluster, ensureEtcd } from './etcd-cluster.js';
 
 interface Options {
@@ -113,10 +114,23 @@ interface MachineInfo {
   loadavgAtStart: number[];
 }
 
+/** CPU time per acknowledged write in the measured window, in microseconds (all threads). */
+interface CpuPerWrite {
+  leaderUs: number;
+  /** The other members together. */
+  followersUs: number;
+  /** The load generator (this process). */
+  clientUs: number;
+  /** Share of the machine's cores in use by the cluster and the client together, in percent. */
+  busyPercent: number;
+}
+
+type Measured = LoadResult & { cpu?: CpuPerWrite };
+
 interface LevelRow {
   concurrency: number;
-  conclave: LoadResult;
-  etcd: LoadResult;
+  conclave: Measured;
+  etcd: Measured;
   /** Conclave ops/s divided by etcd ops/s. */
   ratio: number;
 }
@@ -141,12 +155,50 @@ function table(rows: readonly LevelRow[]): string {
   return lines.join('\n');
 }
 
+const fmtUs = (n: number | undefined): string => (n === undefined ? 'n/a' : fmt(n, 0));
+
+/** Where the machine's CPU went per write: explains a ratio reached on a saturated machine. */
+function cpuTable(rows: readonly LevelRow[]): string {
+  const lines = [
+    '| clients | Conclave µs/write: leader + followers = servers | client | etcd µs/write: leader + followers = servers | client | busy (C / e) |',
+    '| ------: | ---------------------------------------------: | -----: | -----------------------------------------: | -----: | -----------: |',
+  ];
+  const cell = (c: CpuPerWrite | undefined): string =>
+    c === undefined
+      ? 'n/a | n/a'
+      : `${fmtUs(c.leaderUs)} + ${fmtUs(c.followersUs)} = ${fmtUs(c.leaderUs + c.followersUs)} | ${fmtUs(c.clientUs)}`;
+  const busy = (c: CpuPerWrite | undefined): string =>
+    c === undefined ? 'n/a' : `${fmt(c.busyPercent, 0)} %`;
+  for (const r of rows) {
+    lines.push(
+      `| ${r.concurrency} | ${cell(r.conclave.cpu)} | ${cell(r.etcd.cpu)} | ${busy(r.conclave.cpu)} / ${busy(r.etcd.cpu)} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
 function failoverLine(f: FailoverResult): string {
   return (
     `${f.system}: ${f.samplesMs.length}/${f.kills} kills recovered; kill → first acknowledged write: ` +
     `p50 ${fmt(f.p50Ms, 0)} ms, p99 ${fmt(f.p99Ms, 0)} ms, max ${fmt(f.maxMs, 0)} ms, mean ${fmt(f.meanMs, 0)} ms` +
     (f.failed > 0 ? `; ${f.failed} kill(s) with no write acknowledged in time` : '')
   );
+}
+
+function cpuOf(w: CpuWindow<'leader' | 'followers' | 'client'>, ops: number): { cpu?: CpuPerWrite } {
+  const leader = w.seconds('leader');
+  const followers = w.seconds('followers');
+  const client = w.seconds('client');
+  if (leader === undefined || followers === undefined || client === undefined || ops === 0) return {};
+  const us = (seconds: number): number => (seconds / ops) * 1e6;
+  return {
+    cpu: {
+      leaderUs: us(leader),
+      followersUs: us(followers),
+      clientUs: us(client),
+      busyPercent: ((leader + followers + client) / (w.wallSeconds() * cpus().length)) * 100,
+    },
+  };
 }
 
 async function startCluster(cluster: BenchCluster): Promise<void> {
@@ -213,9 +265,21 @@ async function main(): Promise<void> {
       concurrency: number,
       warmupSeconds = options.warmup,
       seconds = options.seconds,
-    ): Promise<LoadResult> => {
+    ): Promise<Measured> => {
       const leader = await cluster.leader(30_000);
-      const result = await runLoad({
+      const pidOf = (name: string): readonly number[] => {
+        const pid = cluster.pid(name);
+        return pid === undefined ? [] : [pid];
+      };
+      const cpuWindow = new CpuWindow<'leader' | 'followers' | 'client'>(
+        () =>
+          new Map([
+            ['leader', pidOf(leader)],
+            ['followers', cluster.nodes.filter((n) => n.name !== leader).flatMap((n) => pidOf(n.name))],
+            ['client', [process.pid]],
+          ]),
+      );
+      const load = await runLoad({
         origin: node(cluster, leader).clientUrl,
         concurrency,
         warmupMs: warmupSeconds * 1000,
@@ -223,11 +287,19 @@ async function main(): Promise<void> {
         timeoutMs: 10_000,
         requests: requestsFor(cluster),
         acknowledged: (status) => cluster.acknowledged(status),
+        onWindow: (edge) => {
+          if (edge === 'start') cpuWindow.start();
+          else cpuWindow.stop();
+        },
       });
+      const result: Measured = { ...load, ...cpuOf(cpuWindow, load.ops) };
       process.stdout.write(
         `  ${cluster.system.padEnd(8)} c=${String(concurrency).padStart(3)}: ${fmt(result.opsPerSec, 0)} ops/s, ` +
           `p50 ${fmt(result.p50Ms)} ms, p99 ${fmt(result.p99Ms)} ms` +
           (result.errors > 0 ? `, ${result.errors} errors (first: ${result.firstError ?? '?'})` : '') +
+          (result.cpu === undefined
+            ? ''
+            : `, CPU µs/write servers ${fmtUs(result.cpu.leaderUs + result.cpu.followersUs)} client ${fmtUs(result.cpu.clientUs)}`) +
           `  [load ${fmtLoad(loadavg())}]\n`,
       );
       return result;
@@ -251,7 +323,7 @@ async function main(): Promise<void> {
     }
     const loadavgAfterThroughput = loadavg();
     process.stdout.write(
-      `\n${table(rows)}\n\nload avg after throughput: ${fmtLoad(loadavgAfterThroughput)}\n`,
+      `\n${table(rows)}\n\nCPU per acknowledged write (user + system, all threads; busy = share of the ${cpus().length} cores):\n\n${cpuTable(rows)}\n\nload avg after throughput: ${fmtLoad(loadavgAfterThroughput)}\n`,
     );
 
     const failovers: FailoverResult[] = [];
@@ -283,7 +355,7 @@ async function main(): Promise<void> {
     process.stdout.write(
       `\n## Summary\n\n${machine.cpus} × ${machine.cpuModel}, node ${machine.node}, etcd ${machine.etcd}\n`,
     );
-    process.stdout.write(`${table(rows)}\n\n`);
+    process.stdout.write(`${table(rows)}\n\n${cpuTable(rows)}\n\n`);
     for (const f of failovers) process.stdout.write(`${failoverLine(f)}\n`);
     process.stdout.write(
       `load avg: start ${fmtLoad(machine.loadavgAtStart)}; end ${fmtLoad(loadavgAtEnd)}\n`,
