@@ -68,6 +68,26 @@ describe('watch (real processes)', () => {
     expect(changes(stream.events)[0]!.id).toBe(`${first}:0`);
   });
 
+  it('gives watches of one node the same live events each in its own form (prevKv or not)', async () => {
+    const url = cluster.nodes[1]!.url;
+    await put(url, 'forms/k', 'old');
+    const withPrev = await openSse(`${url}/v1/watch?prefix=forms/&prevKv=true`);
+    const plain = await openSse(`${url}/v1/watch?prefix=forms/`);
+    const alsoWithPrev = await openSse(`${url}/v1/watch?key=forms/k&prevKv=true`);
+    await put(url, 'forms/k', 'new');
+    await put(url, 'forms/other', 'x');
+    await withPrev.waitFor('two events', (e) => changes(e).length === 2);
+    await plain.waitFor('two events', (e) => changes(e).length === 2);
+    await alsoWithPrev.waitFor('one event', (e) => changes(e).length === 1);
+    for (const s of [withPrev, plain, alsoWithPrev]) s.close();
+    const [a, b] = [changes(withPrev.events), changes(plain.events)];
+    expect(a.map((e) => e.id)).toEqual(b.map((e) => e.id));
+    expect(data(a[0]!).prevKv?.value).toBe('old');
+    expect(data(b[0]!).prevKv).toBeUndefined();
+    expect(data(b[0]!).kv).toEqual(data(a[0]!).kv);
+    expect(changes(alsoWithPrev.events)[0]!.data).toBe(a[0]!.data);
+  });
+
   it('sends progress notices carrying the current revision when idle', async () => {
     const url = cluster.nodes[0]!.url;
     const revision = await put(url, 'idle/k', 'v');

@@ -177,7 +177,24 @@ function parseLastEventId(value: string | string[] | undefined): Cursor | undefi
     : { revision, sub: Number(match[2]) + 1 };
 }
 
+/**
+ * Each event as sent, per variant (with or without prevKv, revision end or not). The hub offers
+ * the same event object to every watch in one dispatch, so a primary feeding many secondaries
+ * formats each change once instead of once per stream; entries go with the events.
+ */
+const formatted = new WeakMap<ChangeEvent, (string | undefined)[]>();
+
 function formatEvent(event: ChangeEvent, withPrev: boolean, revisionEnd: boolean): string {
+  const variant = (withPrev ? 2 : 0) + (revisionEnd ? 1 : 0);
+  let texts = formatted.get(event);
+  if (texts === undefined) {
+    texts = [];
+    formatted.set(event, texts);
+  }
+  return (texts[variant] ??= formatEventText(event, withPrev, revisionEnd));
+}
+
+function formatEventText(event: ChangeEvent, withPrev: boolean, revisionEnd: boolean): string {
   const data: Record<string, unknown> = { type: event.type, revision: event.revision, kv: event.kv };
   if (withPrev && event.prevKv !== undefined) data.prevKv = event.prevKv;
   if (revisionEnd) data.revisionEnd = true;
