@@ -15,7 +15,9 @@ export type Mutant =
   /** Accept entries when the previous index exists, without matching its term. */
   | 'skip-prev-log-check'
   /** Serve ReadIndex from the commit index without confirming leadership with a quorum. */
-  | 'stale-leader-read';
+  | 'stale-leader-read'
+  /** On a hint that the leader is gone (leaderUnreachable), also forget this term's vote. */
+  | 'hint-clears-vote';
 
 export const MUTANTS: readonly Mutant[] = [
   'commit-old-term',
@@ -23,6 +25,7 @@ export const MUTANTS: readonly Mutant[] = [
   'forget-vote-on-restart',
   'skip-prev-log-check',
   'stale-leader-read',
+  'hint-clears-vote',
 ];
 
 export interface RaftConfig {

@@ -231,6 +231,27 @@ export class RaftNode {
     return undefined;
   }
 
+  /**
+   * A hint from outside that peer `id` is gone (its connection broke and its address refused a
+   * new one: nothing listens there). When `id` is this follower's leader, the follower forgets
+   * it and campaigns after 1 to ⌈electionTicks / 2⌉ ticks instead of a whole randomized election
+   * timeout, so a crashed leader is replaced in a fraction of the time. A hint changes only
+   * timers, the leader lease and the known leader, never a term, a vote or the log, so a wrong
+   * one cannot break safety: the pre-vote it leads to is refused by followers still in touch with
+   * a live leader, and that leader's next heartbeat makes this node its follower again.
+   */
+  leaderUnreachable(id: NodeId): void {
+    if (this.role !== 'follower' || id === NONE || this.leader !== id) return;
+    this.leader = NONE;
+    if (this.mutant === 'hint-clears-vote') this.vote = NONE;
+    this.ticksSinceLeaderContact = this.config.electionTicks;
+    // Out of the leader lease at once: step() refuses (pre-)votes only while a leader is known
+    // and electionElapsed < electionTicks.
+    this.electionElapsed = this.config.electionTicks;
+    this.randomizedElectionTimeout =
+      this.electionElapsed + 1 + this.config.rng.int(Math.ceil(this.config.electionTicks / 2));
+  }
+
   /** Hands leadership to `to` (thesis §3.10): proposals are refused until it completes or times out. */
   transferLeadership(to: NodeId): RaftError | undefined {
     if (this.role !== 'leader') return this.error('NOT_LEADER', 'only the leader can transfer leadership');

@@ -124,6 +124,9 @@ export class ConclaveNode implements NodeView {
       clusterName: config.clusterName,
       secret: config.secret,
       logger: logger.child({ component: 'transport' }),
+      onGone: (peer) => {
+        this.driver.peerGone(peer);
+      },
     });
     for (const [name, url] of this.urls) this.transport.setPeer(name, url);
 

@@ -202,6 +202,23 @@ export class RaftDriver extends EventEmitter<DriverEvents> {
     });
   }
 
+  /**
+   * The transport's hint that `id`'s process is gone. If it was the leader, this follower
+   * campaigns after a short random delay rather than a whole election timeout
+   * (RaftNode.leaderUnreachable); otherwise nothing changes.
+   */
+  peerGone(id: NodeId): void {
+    if (this.stopped) return;
+    const status = this.node.status();
+    if (status.role !== 'follower' || status.leader !== id) return;
+    this.logger.info(
+      { leader: id },
+      'the leader is gone (its address refuses connections); campaigning early',
+    );
+    this.node.leaderUnreachable(id);
+    this.schedule();
+  }
+
   transferLeadership(to: NodeId): void {
     const refused = this.node.transferLeadership(to);
     if (refused !== undefined) throw fromRaftError(refused);

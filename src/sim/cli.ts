@@ -111,7 +111,7 @@ function statsLine(r: SimResult): string {
   const s = r.stats;
   return (
     `${s.simTimeMs.toFixed(0)}ms simulated, ${s.events} events, ${s.messagesSent} messages (${s.messagesDropped} dropped), ` +
-    `${s.leaders} leaders (max term ${s.maxTerm}), ${s.faults} faults, ${s.crashes} crashes, ` +
+    `${s.leaders} leaders (max term ${s.maxTerm}), ${s.faults} faults, ${s.crashes} crashes, ${s.hintsGiven} "peer gone" hints, ` +
     `${s.membershipChanges} membership changes, ${s.snapshotsTaken} snapshots taken / ${s.snapshotsRestored} installed from the leader (${s.snapshotsBusy} times not ready yet), ` +
     `ops ${s.opsOk} ok / ${s.opsUnknown} unknown / ${s.opsFailed} failed, lincheck ${s.lincheck} (${s.lincheckSteps} steps)`
   );

@@ -7,6 +7,7 @@
 
 import type { Message, NodeId } from '../raft/index.js';
 import type { Cluster } from './cluster.js';
+import type { GoneHints } from './gone-hints.js';
 import type { MembershipOperator } from './membership.js';
 import type { LinkParams, Network } from './network.js';
 import { CALM_LINKS } from './network.js';
@@ -161,10 +162,12 @@ export class Nemesis {
     private readonly cluster: Cluster,
     private readonly membership: MembershipOperator | undefined,
     private readonly profile: FaultProfile,
+    private readonly hints: GoneHints,
   ) {}
 
   start(): void {
     this.active = true;
+    this.hints.start();
     this.net.params = this.profile.links;
     this.net.observer = (m) => {
       this.onWire(m);
@@ -175,6 +178,7 @@ export class Nemesis {
   /** Ends the fault phase. */
   heal(): void {
     this.active = false;
+    this.hints.stop();
     this.net.observer = undefined;
     this.partitionGen++;
     this.linksGen++;
@@ -190,6 +194,7 @@ export class Nemesis {
   /** Cuts every link for good (a cluster that can never recover, to test the liveness check). */
   cutEverything(): void {
     this.active = false;
+    this.hints.stop();
     this.net.observer = undefined;
     this.partitionGen++;
     const ids = [...this.cluster.nodes.keys()];
@@ -255,6 +260,7 @@ export class Nemesis {
       if (!this.active || !node.up) return;
       node.crash();
       this.trace.add(node.id, 'fault', `bounce right after voting in term ${m.term}`);
+      this.hints.crashed(node);
       this.sched.after(this.rand.range(0.5, 15), () => {
         if (node.state === 'down') node.start();
       });
@@ -290,6 +296,7 @@ export class Nemesis {
         const node = rand.pick(running);
         node.crash();
         this.trace.add(node.id, 'fault', 'bounce: crash and quick restart');
+        this.hints.crashed(node);
         this.sched.after(rand.range(1, 30), () => {
           if (node.state === 'down') node.start();
         });
@@ -386,6 +393,7 @@ export class Nemesis {
     node.crash();
     const down = this.rand.range(...this.profile.downMs);
     this.trace.add(node.id, 'fault', `crash (${why}), restart in ${down.toFixed(1)}ms`);
+    this.hints.crashed(node);
     this.sched.after(down, () => {
       if (node.state === 'down') node.start();
     });

@@ -13,6 +13,7 @@ import type { Mutant, RaftConfigInput } from '../raft/index.js';
 import { Cluster } from './cluster.js';
 import type { FaultProfile } from './faults.js';
 import { Nemesis, randomProfile } from './faults.js';
+import { GoneHints } from './gone-hints.js';
 import { checkHistory, explainIllegal, firstCulpritReturn } from './history.js';
 import { Invariants } from './invariants.js';
 import { MembershipOperator } from './membership.js';
@@ -60,6 +61,8 @@ export interface SimStats {
   readonly leaders: number;
   readonly maxTerm: number;
   readonly faults: number;
+  /** "Peer gone" hints given to nodes (after crashes, and false alarms): see gone-hints.ts. */
+  readonly hintsGiven: number;
   readonly crashes: number;
   readonly restarts: number;
   /** Snapshots taken by state machines, and restored from the leader's (chunked transfer). */
@@ -231,6 +234,7 @@ function simulate(seed: number, options: SimOptions, traceUntil: number | undefi
   let lincheck: SimStats['lincheck'] = 'skipped';
   let lincheckSteps = 0;
   let nemesis: Nemesis | undefined;
+  let hints: GoneHints | undefined;
   let membership: MembershipOperator | undefined;
 
   try {
@@ -247,7 +251,8 @@ function simulate(seed: number, options: SimOptions, traceUntil: number | undefi
           nodeCount,
         )
       : undefined;
-    nemesis = new Nemesis(sched, rand, trace, net, cluster, membership, profile);
+    hints = new GoneHints(seed, sched, trace, cluster);
+    nemesis = new Nemesis(sched, rand, trace, net, cluster, membership, profile, hints);
     late.workload = workload;
     late.nemesis = nemesis;
     if (membership !== undefined) late.membership = membership;
@@ -330,6 +335,7 @@ function simulate(seed: number, options: SimOptions, traceUntil: number | undefi
     leaders: inv.leaders.size,
     maxTerm,
     faults: nemesis?.faults ?? 0,
+    hintsGiven: hints?.hintsGiven ?? 0,
     ...counters,
     membershipChanges: membership?.changes ?? 0,
     opsOk: workload.stats.ok,

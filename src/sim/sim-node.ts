@@ -240,6 +240,16 @@ export class SimNode {
     return err;
   }
 
+  /** The transport's hint that peer `id` is gone (see gone-hints.ts). */
+  peerGone(id: NodeId): void {
+    const raft = this.raft;
+    if (this.state !== 'up' || raft === undefined) return;
+    this.core('leaderUnreachable', () => {
+      raft.leaderUnreachable(id);
+    });
+    this.afterInput();
+  }
+
   transferLeadership(to: NodeId): RaftError | undefined {
     const raft = this.raft!;
     const err = this.core('transferLeadership', () => raft.transferLeadership(to));

@@ -7,6 +7,8 @@ export interface PeerTransportOptions {
   readonly clusterName: string;
   readonly secret: string | undefined;
   readonly logger: Logger;
+  /** A peer's process is gone (see PeerLinkOptions.onGone). */
+  readonly onGone?: (peer: NodeId) => void;
 }
 
 /**

@@ -122,6 +122,16 @@ describe('server - three primaries (real processes, SQLite)', () => {
     await cluster.kill(leader, 'SIGKILL');
     const newLeader = await cluster.leader();
     expect(newLeader).not.toBe(leader);
+    // The survivors learned from their transport that the leader's process was gone (its port
+    // refused them) and campaigned without waiting out an election timeout. (One may hear of
+    // the new leader first; at least one must have acted on the hint.)
+    const hinted = 'the leader is gone (its address refuses connections)';
+    const survivors = cluster.nodes.filter((x) => x.name !== leader).map((x) => x.name);
+    const hintBy = Date.now() + 5_000;
+    while (!survivors.some((name) => (cluster.logs.get(name) ?? '').includes(hinted))) {
+      if (Date.now() > hintBy) throw new Error(`no survivor logged "${hinted}"\n${cluster.dumpLogs()}`);
+      await sleep(20);
+    }
     await sleep(800);
     stop = true;
     await Promise.all(clients);

@@ -30,6 +30,8 @@ const EXPECTED: Record<Mutant, readonly ViolationKind[]> = {
   ],
   // A deposed leader serves reads from its stale state.
   'stale-leader-read': ['linearizability'],
+  // A follower told its leader is gone votes a second time in the same term.
+  'hint-clears-vote': ['election-safety', 'leader-completeness', 'state-machine-safety', 'linearizability'],
 };
 
 describe('sim - mutants are caught', () => {

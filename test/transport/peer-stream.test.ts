@@ -1,5 +1,6 @@
 // The peer stream end to end in one process: a real Fastify server with the upgrade handler, real
 // sockets, and PeerLink dialing it.
+import type { Socket } from 'node:net';
 import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
@@ -63,7 +64,7 @@ async function startServer(options: { secret?: string; port?: number } = {}): Pr
 
 function link(
   url: string,
-  options: { secret?: string; cluster?: string; to?: string } = {},
+  options: { secret?: string; cluster?: string; to?: string; onGone?: (peer: string) => void } = {},
 ): {
   link: PeerLink;
   logs: Captured;
@@ -76,6 +77,7 @@ function link(
     clusterName: options.cluster ?? 'c',
     secret: options.secret,
     logger: logs.logger,
+    ...(options.onGone === undefined ? {} : { onGone: options.onGone }),
   });
   open.push(l);
   return { link: l, logs };
@@ -244,5 +246,41 @@ describe('peer stream', () => {
       await new Promise((r) => setTimeout(r, 20));
     }
     expect(second.received[0]).toEqual(heartbeat(2));
+  });
+
+  it('reports the peer gone when its stream breaks and its address refuses connections', async () => {
+    const server = await startServer({ secret: SECRET });
+    const gone: string[] = [];
+    const { link: l } = link(server.url, { secret: SECRET, onGone: (peer) => gone.push(peer) });
+    l.send([heartbeat(1)]);
+    await until('the message', () => server.received.length === 1);
+    expect(gone).toEqual([]);
+    await server.app.close();
+    await until('the peer reported gone', () => gone.length > 0);
+    expect(gone[0]).toBe('b');
+  });
+
+  it('does not report a peer that still listens when only its stream broke', async () => {
+    const server = await startServer({ secret: SECRET });
+    const streams: Socket[] = [];
+    server.app.server.on('upgrade', (_request, socket: Socket) => streams.push(socket));
+    const gone: string[] = [];
+    const { link: l } = link(server.url, { secret: SECRET, onGone: (peer) => gone.push(peer) });
+    l.send([heartbeat(1)]);
+    await until('the message', () => server.received.length === 1);
+    for (const socket of streams) socket.destroy();
+    await until('the link to notice', () => !l.isOpen);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(gone).toEqual([]);
+  });
+
+  it('reports a peer gone whose address refuses the first connection', async () => {
+    const server = await startServer({ secret: SECRET });
+    await server.app.close();
+    const gone: string[] = [];
+    const { link: l } = link(server.url, { secret: SECRET, onGone: (peer) => gone.push(peer) });
+    l.send([heartbeat(1)]);
+    await until('the peer reported gone', () => gone.length > 0);
+    expect(gone).toEqual(['b']);
   });
 });

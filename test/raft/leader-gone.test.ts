@@ -1,0 +1,87 @@
+// RaftNode.leaderUnreachable: the transport's hint that the leader's process is gone makes a
+// follower campaign early, and a wrong hint changes nothing that matters.
+import { describe, expect, it } from 'vitest';
+import type { NodeId } from '../../src/raft/index.js';
+import { TestCluster, text } from './cluster-harness.js';
+
+const ELECTION_TICKS = 10;
+
+/** Ticks only `ids` (the others are down or not to be heard) until one of them leads. */
+function ticksUntilLeader(c: TestCluster, ids: readonly NodeId[], max: number): number | undefined {
+  for (let t = 1; t <= max; t++) {
+    for (const id of ids) c.tick(id);
+    c.stabilize();
+    if (ids.some((id) => c.node(id).status().role === 'leader')) return t;
+  }
+  return undefined;
+}
+
+function crashedLeaderCluster(): TestCluster {
+  const c = new TestCluster(['n1', 'n2', 'n3'], { electionTicks: ELECTION_TICKS });
+  c.elect('n1');
+  expect(c.node('n1').propose(text('before')).ok).toBe(true);
+  c.stabilize();
+  // n1's process dies: nothing reaches it and it sends nothing.
+  c.isolate('n1');
+  return c;
+}
+
+describe('raft - a hint that the leader is gone', () => {
+  it('without a hint, no follower campaigns before an election timeout', () => {
+    const c = crashedLeaderCluster();
+    expect(ticksUntilLeader(c, ['n2', 'n3'], ELECTION_TICKS - 1)).toBeUndefined();
+  });
+
+  it('with it, the followers elect a new leader within half an election timeout, and lose nothing', () => {
+    const c = crashedLeaderCluster();
+    const term = c.node('n2').status().term;
+    for (const id of ['n2', 'n3']) {
+      c.node(id).leaderUnreachable('n1');
+      // It forgets its leader at once: raft-health turns false and writes are not sent there.
+      expect(c.node(id).status().leader).toBe('');
+      expect(c.node(id).status().ticksSinceLeaderContact).toBeGreaterThanOrEqual(ELECTION_TICKS);
+    }
+    const ticks = ticksUntilLeader(c, ['n2', 'n3'], ELECTION_TICKS);
+    expect(ticks).toBeDefined();
+    expect(ticks!).toBeLessThanOrEqual(Math.ceil(ELECTION_TICKS / 2) + 1);
+    // (n1, cut off and not ticking, still believes it leads: it is dead.)
+    const leader = ['n2', 'n3'].find((id) => c.node(id).status().role === 'leader')!;
+    expect(leader).toBeDefined();
+    expect(c.node(leader).status().term).toBe(term + 1);
+    expect(c.node(leader).propose(text('after')).ok).toBe(true);
+    c.stabilize();
+    for (const id of ['n2', 'n3']) expect(c.appliedData(id)).toEqual(['before', 'after']);
+  });
+
+  it('a wrong hint while the leader lives costs a refused pre-vote, not the leadership', () => {
+    const c = new TestCluster(['n1', 'n2', 'n3'], { electionTicks: ELECTION_TICKS });
+    c.elect('n1');
+    const term = c.node('n1').status().term;
+    c.node('n2').leaderUnreachable('n1');
+    // n2 campaigns early; n3 still hears from n1 and refuses, as does n1 itself.
+    for (let t = 0; t < ELECTION_TICKS && c.node('n2').status().role === 'follower'; t++) {
+      c.tick('n2');
+      c.stabilize();
+    }
+    expect(c.node('n2').status().role).not.toBe('leader');
+    c.tickAll(2);
+    expect(c.leader()).toBe('n1');
+    for (const id of ['n1', 'n2', 'n3']) expect(c.node(id).status().term).toBe(term);
+    expect(c.node('n2').status().leader).toBe('n1');
+    expect(c.node('n1').propose(text('still')).ok).toBe(true);
+    c.stabilize();
+    expect(c.appliedData('n2')).toEqual(['still']);
+  });
+
+  it('is ignored unless it names the leader of a follower', () => {
+    const c = new TestCluster(['n1', 'n2', 'n3'], { electionTicks: ELECTION_TICKS });
+    c.elect('n1');
+    c.node('n2').leaderUnreachable('n3');
+    c.node('n1').leaderUnreachable('n2');
+    c.node('n1').leaderUnreachable('n1');
+    expect(c.node('n2').status().leader).toBe('n1');
+    expect(c.node('n1').status().role).toBe('leader');
+    expect(c.node('n2').hasReady()).toBe(false);
+    expect(c.node('n1').hasReady()).toBe(false);
+  });
+});
