@@ -234,8 +234,10 @@ export class RaftNode {
   /**
    * A hint from outside that peer `id` is gone (its connection broke and its address refused a
    * new one: nothing listens there). When `id` is this follower's leader, the follower forgets
-   * it and campaigns after 1 to ⌈electionTicks / 2⌉ ticks instead of a whole randomized election
-   * timeout, so a crashed leader is replaced in a fraction of the time. A hint changes only
+   * it and campaigns at once if no other surviving voter's id sorts before its own, else after
+   * 2–3 ticks for each one that does (at most an election timeout), instead of a whole
+   * randomized election timeout: a crashed leader is replaced in a fraction of the time, and
+   * followers told at the same moment take turns rather than split the vote. A hint changes only
    * timers, the leader lease and the known leader, never a term, a vote or the log, so a wrong
    * one cannot break safety: the pre-vote it leads to is refused by followers still in touch with
    * a live leader, and that leader's next heartbeat makes this node its follower again.
@@ -248,8 +250,14 @@ export class RaftNode {
     // Out of the leader lease at once: step() refuses (pre-)votes only while a leader is known
     // and electionElapsed < electionTicks.
     this.electionElapsed = this.config.electionTicks;
-    this.randomizedElectionTimeout =
-      this.electionElapsed + 1 + this.config.rng.int(Math.ceil(this.config.electionTicks / 2));
+    const ahead = this.conf.voters.filter((v) => v !== id && v < this.id).length;
+    if (ahead === 0) {
+      this.electionElapsed = 0;
+      this.campaign(this.config.preVote ? 'preVote' : 'vote', false);
+      return;
+    }
+    const wait = Math.min(this.config.electionTicks, 2 * ahead + this.config.rng.int(2));
+    this.randomizedElectionTimeout = this.electionElapsed + wait;
   }
 
   /** Hands leadership to `to` (thesis §3.10): proposals are refused until it completes or times out. */

@@ -46,6 +46,13 @@ const MAX_UNSENT_BYTES = 16 * 1024 * 1024;
 const HANDSHAKE_TIMEOUT_MS = 2_000;
 /** How long the check that a peer still listens may take after its connection broke. */
 const PROBE_TIMEOUT_MS = 1_000;
+/**
+ * Checks made, this far apart, until one is refused. A process being killed closes its
+ * connections before its listening port, which meanwhile still completes (or resets) new
+ * connections: one accepted check right after the break proves nothing, three in 100 ms do.
+ */
+const PROBE_ATTEMPTS = 3;
+const PROBE_RETRY_MS = 50;
 const MIN_BACKOFF_MS = 50;
 const MAX_BACKOFF_MS = 1_000;
 const ERROR_LOG_EVERY_MS = 5_000;
@@ -144,10 +151,12 @@ export class PeerLink {
     };
     if (secret !== undefined) headers[PEER_HEADERS.signature] = signHello(secret, fields);
     let settled = false;
-    const fail = (reason: string): void => {
+    const fail = (reason: string, code?: string): void => {
       if (settled) return;
       settled = true;
       this.onFailure(reason);
+      if (code === 'ECONNREFUSED') this.options.onGone?.(this.options.peer);
+      else this.probe();
     };
     let req: ReturnType<typeof request>;
     try {
@@ -165,8 +174,7 @@ export class PeerLink {
       req.destroy(new Error('handshake timed out'));
     });
     req.on('error', (error: NodeJS.ErrnoException) => {
-      if (error.code === 'ECONNREFUSED') this.options.onGone?.(this.options.peer);
-      fail(error.message);
+      fail(error.message, error.code);
     });
     req.on('response', (res) => {
       readErrorBody(res, (body) => {
@@ -229,10 +237,12 @@ export class PeerLink {
   /**
    * After the connection broke: does anything still listen at the peer's address? A refusal
    * means its process is gone (killed, crashed, stopped), which Raft can act on at once instead
-   * of waiting out an election timeout; anything else (accepted, timed out, unreachable) says
-   * nothing and is left to the timers.
+   * of waiting out an election timeout. Accepted (or reset) checks are repeated a few times, as
+   * a dying process accepts for a moment after its connections close; a timeout or no route
+   * says nothing and is left to the timers.
    */
-  private probe(): void {
+  private probe(attempt = 1): void {
+    if (this.state === 'closed') return;
     let target: URL;
     try {
       target = new URL(this.options.url);
@@ -241,12 +251,23 @@ export class PeerLink {
     }
     const port = Number(target.port || (target.protocol === 'https:' ? 443 : 80));
     const host = target.hostname.replace(/^\[(.*)\]$/, '$1');
+    const again = (): void => {
+      if (attempt >= PROBE_ATTEMPTS) return;
+      setTimeout(() => {
+        this.probe(attempt + 1);
+      }, PROBE_RETRY_MS).unref();
+    };
     const socket = connect({ host, port, timeout: PROBE_TIMEOUT_MS });
-    socket.once('connect', () => socket.destroy());
+    socket.once('connect', () => {
+      socket.destroy();
+      again();
+    });
     socket.once('timeout', () => socket.destroy());
     socket.once('error', (error: NodeJS.ErrnoException) => {
       socket.destroy();
-      if (error.code === 'ECONNREFUSED' && this.state !== 'closed') this.options.onGone?.(this.options.peer);
+      if (this.state === 'closed') return;
+      if (error.code === 'ECONNREFUSED') this.options.onGone?.(this.options.peer);
+      else if (error.code === 'ECONNRESET') again();
     });
   }
 
