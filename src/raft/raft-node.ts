@@ -64,7 +64,8 @@ type MessageWithoutRouting<M extends Message> = M extends Message ? Omit<M, 'fro
 
 /**
  * A Raft peer as a pure, deterministic state machine (the model is etcd-io/raft's RawNode).
- * Inputs: tick(), step(), propose(), proposeConfChange(), readIndex(), transferLeadership().
+ * Inputs: tick(), step(), propose(), proposeConfChange(), readIndex(), transferLeadership(),
+ * leaderUnreachable().
  * Output: ready() batches that the caller handles and acknowledges with advance().
  * It never does I/O, reads no clock and draws randomness only from config.rng.
  */
@@ -234,26 +235,35 @@ export class RaftNode {
   /**
    * A hint from outside that peer `id` is gone (its connection broke and its address refused a
    * new one: nothing listens there). When `id` is this follower's leader, the follower forgets
-   * it and campaigns at once if no other surviving voter's id sorts before its own, else after
-   * 2–3 ticks for each one that does (at most an election timeout), instead of a whole
-   * randomized election timeout: a crashed leader is replaced in a fraction of the time, and
-   * followers told at the same moment take turns rather than split the vote. A hint changes only
-   * timers, the leader lease and the known leader, never a term, a vote or the log, so a wrong
-   * one cannot break safety: the pre-vote it leads to is refused by followers still in touch with
-   * a live leader, and that leader's next heartbeat makes this node its follower again.
+   * it and leaves the leader lease. It campaigns at once if no other voter's id (the gone one
+   * aside, alive or not) sorts before its own, and then every tick while its pre-vote goes
+   * unanswered (the others may not have been told yet); a follower with k voters ahead of it
+   * campaigns after 2k or 2k + 1 ticks (at most an election timeout). So a crashed leader is
+   * replaced in a fraction of an election timeout, and followers told at the same moment take
+   * turns rather than split the vote.
+   *
+   * A hint changes only timers, the leader lease and the known leader, never a term, a vote or
+   * the log, so even a wrong one cannot break safety. It is acted on only with pre-vote and
+   * check-quorum both on (as in the server), which keep a wrong one harmless to a live leader:
+   * the pre-vote it leads to is refused by followers in its lease, and its next heartbeat makes
+   * this node its follower again (pending reads on this node fail with LEADER_CHANGED meanwhile).
+   * Without them an early campaign could depose a live leader, so the hint is ignored.
    */
   leaderUnreachable(id: NodeId): void {
+    if (!this.config.preVote || !this.config.checkQuorum) return;
     if (this.role !== 'follower' || id === NONE || this.leader !== id) return;
     this.leader = NONE;
     if (this.mutant === 'hint-clears-vote') this.vote = NONE;
-    this.ticksSinceLeaderContact = this.config.electionTicks;
+    this.ticksSinceLeaderContact = Math.max(this.ticksSinceLeaderContact, this.config.electionTicks);
     // Out of the leader lease at once: step() refuses (pre-)votes only while a leader is known
     // and electionElapsed < electionTicks.
-    this.electionElapsed = this.config.electionTicks;
+    this.electionElapsed = Math.max(this.electionElapsed, this.config.electionTicks);
     const ahead = this.conf.voters.filter((v) => v !== id && v < this.id).length;
     if (ahead === 0) {
       this.electionElapsed = 0;
-      this.campaign(this.config.preVote ? 'preVote' : 'vote', false);
+      this.campaign('preVote', false);
+      // Until a new term resets it (winning, or hearing from a leader), ask again every tick.
+      this.randomizedElectionTimeout = 1;
       return;
     }
     const wait = Math.min(this.config.electionTicks, 2 * ahead + this.config.rng.int(2));

@@ -204,7 +204,7 @@ export class RaftDriver extends EventEmitter<DriverEvents> {
 
   /**
    * The transport's hint that `id`'s process is gone. If it was the leader, this follower
-   * campaigns after a short random delay rather than a whole election timeout
+   * campaigns at once or after its turn, rather than a whole election timeout
    * (RaftNode.leaderUnreachable); otherwise nothing changes.
    */
   peerGone(id: NodeId): void {

@@ -76,6 +76,14 @@ export class PeerLink {
   private lastErrorLogged = 0;
   /** Messages dropped since the last report (peer down or not keeping up). */
   private dropped = 0;
+  /**
+   * The peer was reported gone and the link has not been open since: one report per outage, so
+   * a peer that stays unreachable (or one refused in this direction only, by a REJECT firewall
+   * rule or a stale address) does not unsettle Raft at every redial.
+   */
+  private reportedGone = false;
+  /** Checks in flight (see probe), ended by close(). */
+  private readonly probes = new Set<Socket>();
 
   constructor(readonly options: PeerLinkOptions) {}
 
@@ -111,6 +119,8 @@ export class PeerLink {
 
   close(): void {
     this.state = 'closed';
+    for (const probe of this.probes) probe.destroy();
+    this.probes.clear();
     this.pending = [];
     this.socket?.destroy();
     this.socket = undefined;
@@ -155,8 +165,10 @@ export class PeerLink {
       if (settled) return;
       settled = true;
       this.onFailure(reason);
-      if (code === 'ECONNREFUSED') this.options.onGone?.(this.options.peer);
-      else this.probe();
+      // Only a connection-level failure raises the question; a peer that answered HTTP (a
+      // refusal, a bad handshake) is plainly listening.
+      if (code === 'ECONNREFUSED') this.reportGone();
+      else if (code !== undefined) this.probe();
     };
     let req: ReturnType<typeof request>;
     try {
@@ -216,6 +228,7 @@ export class PeerLink {
     this.socket = socket;
     this.writer = new FrameWriter(key);
     this.state = 'open';
+    this.reportedGone = false;
     this.backoffMs = MIN_BACKOFF_MS;
     this.options.logger.info({ peer: this.options.peer, url: this.options.url }, 'peer link open');
     // The acceptor never sends on this stream; reading keeps close and reset visible.
@@ -258,6 +271,8 @@ export class PeerLink {
       }, PROBE_RETRY_MS).unref();
     };
     const socket = connect({ host, port, timeout: PROBE_TIMEOUT_MS });
+    this.probes.add(socket);
+    socket.once('close', () => this.probes.delete(socket));
     socket.once('connect', () => {
       socket.destroy();
       again();
@@ -265,10 +280,15 @@ export class PeerLink {
     socket.once('timeout', () => socket.destroy());
     socket.once('error', (error: NodeJS.ErrnoException) => {
       socket.destroy();
-      if (this.state === 'closed') return;
-      if (error.code === 'ECONNREFUSED') this.options.onGone?.(this.options.peer);
+      if (error.code === 'ECONNREFUSED') this.reportGone();
       else if (error.code === 'ECONNRESET') again();
     });
+  }
+
+  private reportGone(): void {
+    if (this.state === 'closed' || this.reportedGone) return;
+    this.reportedGone = true;
+    this.options.onGone?.(this.options.peer);
   }
 
   private onFailure(reason: string): void {

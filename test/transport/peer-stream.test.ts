@@ -283,4 +283,29 @@ describe('peer stream', () => {
     await until('the peer reported gone', () => gone.length > 0);
     expect(gone).toEqual(['b']);
   });
+
+  it('reports a peer gone once per outage, however often the link redials', async () => {
+    const server = await startServer({ secret: SECRET });
+    await server.app.close();
+    const gone: string[] = [];
+    const { link: l } = link(server.url, { secret: SECRET, onGone: (peer) => gone.push(peer) });
+    // The link redials at each send once its backoff (50 ms, doubling) has passed.
+    const until = Date.now() + 1_000;
+    while (Date.now() < until) {
+      l.send([heartbeat(1)]);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(gone).toEqual(['b']);
+  });
+
+  it('reports nothing once closed, even for a dial already under way', async () => {
+    const server = await startServer({ secret: SECRET });
+    await server.app.close();
+    const gone: string[] = [];
+    const { link: l } = link(server.url, { secret: SECRET, onGone: (peer) => gone.push(peer) });
+    l.send([heartbeat(1)]);
+    l.close();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(gone).toEqual([]);
+  });
 });
