@@ -99,6 +99,15 @@ function errorCode(body: string): string {
   return (JSON.parse(body) as { error: { code: string } }).error.code;
 }
 
+/** A link (recording its gone reports) to a port where a peer listened and no longer does. */
+async function linkToClosedPort(): Promise<{ link: PeerLink; gone: string[] }> {
+  const server = await startServer({ secret: SECRET });
+  await server.app.close();
+  const gone: string[] = [];
+  const { link: l } = link(server.url, { secret: SECRET, onGone: (peer) => gone.push(peer) });
+  return { link: l, gone };
+}
+
 afterEach(async () => {
   for (const o of open.splice(0)) await o.close();
 });
@@ -275,20 +284,14 @@ describe('peer stream', () => {
   });
 
   it('reports a peer gone whose address refuses the first connection', async () => {
-    const server = await startServer({ secret: SECRET });
-    await server.app.close();
-    const gone: string[] = [];
-    const { link: l } = link(server.url, { secret: SECRET, onGone: (peer) => gone.push(peer) });
+    const { link: l, gone } = await linkToClosedPort();
     l.send([heartbeat(1)]);
     await until('the peer reported gone', () => gone.length > 0);
     expect(gone).toEqual(['b']);
   });
 
   it('reports a peer gone once per outage, however often the link redials', async () => {
-    const server = await startServer({ secret: SECRET });
-    await server.app.close();
-    const gone: string[] = [];
-    const { link: l } = link(server.url, { secret: SECRET, onGone: (peer) => gone.push(peer) });
+    const { link: l, gone } = await linkToClosedPort();
     // The link redials at each send once its backoff (50 ms, doubling) has passed.
     const until = Date.now() + 1_000;
     while (Date.now() < until) {
@@ -299,10 +302,7 @@ describe('peer stream', () => {
   });
 
   it('reports nothing once closed, even for a dial already under way', async () => {
-    const server = await startServer({ secret: SECRET });
-    await server.app.close();
-    const gone: string[] = [];
-    const { link: l } = link(server.url, { secret: SECRET, onGone: (peer) => gone.push(peer) });
+    const { link: l, gone } = await linkToClosedPort();
     l.send([heartbeat(1)]);
     l.close();
     await new Promise((r) => setTimeout(r, 300));
