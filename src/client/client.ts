@@ -426,16 +426,31 @@ export class ConclaveClient {
 
   // ---- snapshots ------------------------------------------------------------------------------
 
-  /** Downloads the state (a backup with `history: true`), checking its size and SHA-256. */
+  /**
+   * Downloads the state (a backup with `history: true`), checking its size and SHA-256. The node
+   * streams it with both as trailers, so it never holds the snapshot whole; behind a proxy that
+   * drops trailers (the download ends with `digestMissing`) it is downloaded again with both as
+   * headers, which makes the node hold it whole until the end.
+   */
   async snapshot(options: SnapshotOptions = {}): Promise<SnapshotAnswer> {
+    try {
+      return await this.snapshotWhole(options, 'trailer');
+    } catch (error) {
+      if (!(error instanceof ConclaveError && error.details?.digestMissing === true)) throw error;
+      return this.snapshotWhole(options, 'header');
+    }
+  }
+
+  private async snapshotWhole(
+    options: SnapshotOptions,
+    digest: 'trailer' | 'header',
+  ): Promise<SnapshotAnswer> {
     const chunks: Buffer[] = [];
-    // Size and digest as headers: a backup often goes through a load balancer, and proxies may
-    // drop HTTP trailers. (The client holds the snapshot whole anyway.)
     const written = await this.snapshotTo(
       (chunk) => {
         chunks.push(chunk);
       },
-      { ...options, digest: 'header' },
+      { ...options, digest },
     );
     return {
       bytes: new Uint8Array(Buffer.concat(chunks)),

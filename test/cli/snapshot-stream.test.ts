@@ -1,7 +1,8 @@
 // Backups streamed to disk: `client.snapshotTo` writes the bytes as they come and checks the
 // size and digest from the trailers at the end, so neither the node nor the client holds the
 // snapshot whole; behind a proxy that drops HTTP trailers it fails with `digestMissing`, and
-// `conclave snapshot save` then asks for the digest up front and still writes a good backup.
+// `client.snapshot()` and `conclave snapshot save` then ask for the digest up front and still
+// get a good backup.
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, request } from 'node:http';
@@ -18,10 +19,11 @@ function conclave(args: readonly string[]): ReturnType<typeof runCli> {
   return runCli(args, { timeoutMs: 60_000 });
 }
 
-/** A reverse proxy that passes status, headers and body, and drops the trailers. */
-async function trailerDroppingProxy(target: string): Promise<Server> {
+/** A reverse proxy that passes status, headers and body, and drops the trailers; `seen` gets each path asked. */
+async function trailerDroppingProxy(target: string, seen: string[]): Promise<Server> {
   const upstream = new URL(target);
   const server = createServer((req, res) => {
+    seen.push(req.url ?? '');
     const out = request(
       {
         host: upstream.hostname,
@@ -48,6 +50,7 @@ describe('snapshots streamed to disk (real process)', () => {
   let cluster: ProcessCluster;
   let proxy: Server;
   let proxyUrl: string;
+  const proxied: string[] = [];
 
   beforeAll(async () => {
     cluster = await ProcessCluster.create(1);
@@ -59,7 +62,7 @@ describe('snapshots streamed to disk (real process)', () => {
     } finally {
       await client.close();
     }
-    proxy = await trailerDroppingProxy(cluster.nodes[0]!.url);
+    proxy = await trailerDroppingProxy(cluster.nodes[0]!.url, proxied);
     proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
   });
 
@@ -112,6 +115,22 @@ describe('snapshots streamed to disk (real process)', () => {
       expect((error as ConclaveError).details?.digestMissing).toBe(true);
       const written = await client.snapshotTo(() => undefined, { digest: 'header' });
       expect(written.size).toBeGreaterThan(0);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('snapshot() asks for trailers, and behind that proxy downloads again with the digest up front', async () => {
+    const client = createClient({ endpoints: [proxyUrl] });
+    try {
+      proxied.length = 0;
+      const answer = await client.snapshot({ history: true });
+      expect(proxied.filter((p) => p.startsWith('/v1/snapshot'))).toEqual([
+        '/v1/snapshot?history=true',
+        '/v1/snapshot?digest=header&history=true',
+      ]);
+      expect(answer.sha256).toBe(createHash('sha256').update(answer.bytes).digest('hex'));
+      expect(answer.keyCount).toBeGreaterThanOrEqual(200);
     } finally {
       await client.close();
     }
