@@ -67,7 +67,7 @@ export async function runDemo(options: { basePort: number }): Promise<number> {
     `  curl -s ${urls[0]!}/v1/kv?prefix=greet`,
     `  for p in ${names.map((_, i) => options.basePort + i).join(' ')}; do curl -s -o /dev/null -w "$p %{http_code}\\n" http://127.0.0.1:$p/api/leader-check; done`,
     `  curl -s ${urls[0]!}/status`,
-    '  kill -9 <pid of the leader>   # another node takes over within about a second',
+    '  kill -9 <pid of the leader>   # another node takes over in a fraction of a second',
     '',
     'Or with the CLI (in another terminal):',
     `  export CONCLAVE_ENDPOINTS=${urls.join(',')}`,
