@@ -248,10 +248,11 @@ export class RaftNode {
    * the pre-vote it leads to is refused by followers in its lease, and its next heartbeat makes
    * this node its follower again (pending reads on this node fail with LEADER_CHANGED meanwhile).
    * Without them an early campaign could depose a live leader, so the hint is ignored.
+   * Returns whether it was acted on.
    */
-  leaderUnreachable(id: NodeId): void {
-    if (!this.config.preVote || !this.config.checkQuorum) return;
-    if (this.role !== 'follower' || id === NONE || this.leader !== id) return;
+  leaderUnreachable(id: NodeId): boolean {
+    if (!this.config.preVote || !this.config.checkQuorum) return false;
+    if (this.role !== 'follower' || id === NONE || this.leader !== id) return false;
     this.leader = NONE;
     if (this.mutant === 'hint-clears-vote') this.vote = NONE;
     this.ticksSinceLeaderContact = Math.max(this.ticksSinceLeaderContact, this.config.electionTicks);
@@ -264,10 +265,11 @@ export class RaftNode {
       this.campaign('preVote', false);
       // Until a new term resets it (winning, or hearing from a leader), ask again every tick.
       this.randomizedElectionTimeout = 1;
-      return;
+      return true;
     }
     const wait = Math.min(this.config.electionTicks, 2 * ahead + this.config.rng.int(2));
     this.randomizedElectionTimeout = this.electionElapsed + wait;
+    return true;
   }
 
   /** Hands leadership to `to` (thesis §3.10): proposals are refused until it completes or times out. */

@@ -208,14 +208,11 @@ export class RaftDriver extends EventEmitter<DriverEvents> {
    * (RaftNode.leaderUnreachable); otherwise nothing changes.
    */
   peerGone(id: NodeId): void {
-    if (this.stopped) return;
-    const status = this.node.status();
-    if (status.role !== 'follower' || status.leader !== id) return;
+    if (this.stopped || !this.node.leaderUnreachable(id)) return;
     this.logger.info(
       { leader: id },
       'the leader is gone (its address refuses connections); campaigning early',
     );
-    this.node.leaderUnreachable(id);
     this.schedule();
   }
 

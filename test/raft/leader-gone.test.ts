@@ -36,7 +36,7 @@ describe('raft - a hint that the leader is gone', () => {
     const c = crashedLeaderCluster();
     const term = c.node('n2').status().term;
     for (const id of ['n2', 'n3']) {
-      c.node(id).leaderUnreachable('n1');
+      expect(c.node(id).leaderUnreachable('n1')).toBe(true);
       // It forgets its leader at once: raft-health turns false and writes are not sent there.
       expect(c.node(id).status().leader).toBe('');
       expect(c.node(id).status().ticksSinceLeaderContact).toBeGreaterThanOrEqual(ELECTION_TICKS);
@@ -64,7 +64,7 @@ describe('raft - a hint that the leader is gone', () => {
     c.stabilize();
     expect(c.appliedData('n3')).toEqual(['last']);
     c.isolate('n1');
-    for (const id of ['n2', 'n3']) c.node(id).leaderUnreachable('n1');
+    for (const id of ['n2', 'n3']) expect(c.node(id).leaderUnreachable('n1')).toBe(true);
     // n2 asks first and is refused (its log is behind); n3's turn comes 2-3 ticks later.
     const ticks = ticksUntilLeader(c, ['n2', 'n3'], ELECTION_TICKS);
     expect(ticks!).toBeLessThanOrEqual(3);
@@ -79,14 +79,14 @@ describe('raft - a hint that the leader is gone', () => {
     const term = c.node('n1').status().term;
     // n2 is first in line: it asks at once, and again at its next tick; n1 and n3 are in
     // touch with each other, so they do not help unseat n1.
-    c.node('n2').leaderUnreachable('n1');
+    expect(c.node('n2').leaderUnreachable('n1')).toBe(true);
     expect(c.node('n2').status().role).toBe('preCandidate');
     c.stabilize();
     c.tick('n2');
     c.stabilize();
     expect(c.node('n2').status().role).toBe('preCandidate');
     // n3 is not first: it only forgets n1 until n1's next heartbeat.
-    c.node('n3').leaderUnreachable('n1');
+    expect(c.node('n3').leaderUnreachable('n1')).toBe(true);
     expect(c.node('n3').status().role).toBe('follower');
     expect(c.node('n3').status().leader).toBe('');
     c.tickAll(2);
@@ -105,7 +105,7 @@ describe('raft - a hint that the leader is gone', () => {
     for (const options of [{ preVote: false }, { checkQuorum: false }]) {
       const c = new TestCluster(['n1', 'n2', 'n3'], { electionTicks: ELECTION_TICKS, ...options });
       c.elect('n1');
-      c.node('n2').leaderUnreachable('n1');
+      expect(c.node('n2').leaderUnreachable('n1')).toBe(false);
       expect(c.node('n2').status().leader).toBe('n1');
       expect(c.node('n2').hasReady()).toBe(false);
     }
@@ -114,9 +114,9 @@ describe('raft - a hint that the leader is gone', () => {
   it('is ignored unless it names the leader of a follower', () => {
     const c = new TestCluster(['n1', 'n2', 'n3'], { electionTicks: ELECTION_TICKS });
     c.elect('n1');
-    c.node('n2').leaderUnreachable('n3');
-    c.node('n1').leaderUnreachable('n2');
-    c.node('n1').leaderUnreachable('n1');
+    expect(c.node('n2').leaderUnreachable('n3')).toBe(false);
+    expect(c.node('n1').leaderUnreachable('n2')).toBe(false);
+    expect(c.node('n1').leaderUnreachable('n1')).toBe(false);
     expect(c.node('n2').status().leader).toBe('n1');
     expect(c.node('n1').status().role).toBe('leader');
     expect(c.node('n2').hasReady()).toBe(false);
